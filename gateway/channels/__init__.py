@@ -1,0 +1,1 @@
+"""Channel adapters other than email."""

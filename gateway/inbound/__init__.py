@@ -1,0 +1,1 @@
+"""Sources: the SMTP/LMTP listener and the durable spool."""

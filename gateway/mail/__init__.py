@@ -1,0 +1,1 @@
+"""The pure core of mail understanding: parse, classify, forwards, quotes, sanitise."""

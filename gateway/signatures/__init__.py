@@ -1,0 +1,1 @@
+"""From-name and signature rendering (sandboxed jinja2)."""

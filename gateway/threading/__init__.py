@@ -1,0 +1,1 @@
+"""Which ticket a message belongs to (pure)."""
