@@ -1,0 +1,551 @@
+"""The new text of a reply: what its sender wrote, without quoted history or signature.
+
+``extract_reply(text, html)`` returns a :class:`ReplyText`. It never raises.
+
+How it decides, in order:
+
+1. **HTML structure.** When ``html`` is given and holds a client's quote
+   container, that node is the cut: Gmail ``div.gmail_quote``, Outlook's
+   ``#divRplyFwdMsg`` / ``#appendonsend`` / the ``border-top:solid #E1E1E1``
+   header box, Outlook for Mac's reference container, Apple Mail's and
+   Thunderbird's ``blockquote type="cite"`` / ``div.moz-cite-prefix``, Yahoo's
+   ``yahoo_quoted``, Zoho's ``zmail_extra``, Proton's ``protonmail_quote``.
+   The HTML is rendered to text (blockquotes as ``"> "`` lines) with a marker
+   line where the node starts, and the text rules below run on that. Nodes
+   that hold a whole quoted message (Outlook, Yahoo, Zoho) cut everything
+   after them; blockquote-based ones (Gmail, Apple, Thunderbird, Proton) only
+   drop their attribution and quoted lines, so a reply written between quotes
+   survives. Without such a node the plain-text part is used (or the HTML's
+   text when there is no plain part).
+2. **Text markers**, the first one wins (only unquoted lines are looked at):
+   an attribution line ("On <date>, <name> wrote:" in 17 languages, wrapped
+   over up to three lines), an Outlook-style header block (From/Sent/To/Subject
+   in those languages, optionally after a line of underscores), an
+   "-----Original Message-----" or forward separator line. An attribution
+   that is directly followed by ``>``-quoted lines only introduces that quote;
+   any other marker cuts everything after it.
+3. **``>``-quoted lines** are dropped wherever they are. If the sender wrote
+   between quote blocks (interleaved reply), each of their blocks is kept,
+   joined with blank lines.
+4. **Signature**, on what is left: everything from the first RFC 3676 ``"-- "``
+   delimiter line, from a bare ``"--"`` line that is followed by at most ten
+   lines, and from a mobile or webmail footer line ("Sent from my iPhone",
+   "Get Outlook for Android", "Sent with Proton Mail secure email", and their
+   translations) that is followed by at most three lines.
+
+The sign-off rule: a closing such as "Best regards," / "Mit freundlichen Grüßen"
+followed by the sender's name is **kept**. It is part of what the person wrote
+in this message (and often the only place their name appears), and telling a
+typed name from an auto-inserted signature block without a delimiter is a
+guess; only delimited signatures and client footers are cut. This matches the
+convention of the common reply parsers, which a human judging "the new text"
+also follows.
+
+All regexes are compiled once, anchored, with bounded repetition, and are only
+tried on lines that pass a cheap test (ends with a colon, starts with dashes,
+...). Markers are looked for in the first 64 KiB of text only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from gateway.mail.html import html_to_text
+
+__all__ = ["ReplyText", "extract_reply"]
+
+MAX_SCAN_CHARS = 64 * 1024
+"""Markers are searched in this much text (and HTML structure in 4x as much)."""
+MAX_TEXT_CHARS = 1 << 20
+"""Text past this is not part of the result at all."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyText:
+    """The parts of a reply's text."""
+
+    new_text: str
+    """What the sender wrote in this message: no quoted history, no signature."""
+    quoted: str
+    """The quoted history that was cut (``""`` if none)."""
+    signature: str
+    """The signature or client footer that was cut (``""`` if none)."""
+    method: str
+    """Which rule cut it, e.g. ``"attribution line (de)"``, ``"html gmail_quote"``."""
+
+
+# --- HTML structure ------------------------------------------------------------
+
+_SOFT = "\ue000quote-soft\ue000"
+_HARD = "\ue000quote-hard\ue000"
+
+# One alternation, so a single search finds the first container in document
+# order. Each alternative is a literal anchor with short bounded classes.
+_HTML_MARKER = re.compile(
+    r"""class\s*=\s*["']?[^"'>]{0,200}?\b(?P<gmail_quote>gmail_quote)\b"""
+    r"""|<blockquote\b[^>]{0,300}?\btype\s*=\s*["']?(?P<cite>cite)\b"""
+    r"""|class\s*=\s*["']?[^"'>]{0,200}?\b(?P<moz_cite_prefix>moz-cite-prefix)\b"""
+    r"""|class\s*=\s*["']?[^"'>]{0,200}?\b(?P<protonmail_quote>protonmail_quote)\b"""
+    r"""|\bid\s*=\s*["']?(?:x_)*(?P<outlook_reply>divRplyFwdMsg|appendonsend)\b"""
+    r"""|\bid\s*=\s*["']?(?:x_)*(?P<outlook_mac>mail-editor-reference-message-container"""
+    r"""|OLK_SRC_BODY_SECTION)\b"""
+    r"""|(?P<outlook_border>border-top\s*:\s*solid\s+#(?:E1E1E1|B5C4DF))"""
+    r"""|(?:class|id)\s*=\s*["']?[^"'>]{0,200}?\b(?P<yahoo_quoted>yahoo_quoted)"""
+    r"""|class\s*=\s*["']?[^"'>]{0,200}?\b(?P<zoho>zmail_extra)""",
+    re.IGNORECASE,
+)
+_HTML_MARKER_LABEL = {
+    "gmail_quote": ("html gmail_quote", _SOFT),
+    "cite": ('html blockquote type="cite"', _SOFT),
+    "moz_cite_prefix": ("html moz-cite-prefix", _SOFT),
+    "protonmail_quote": ("html protonmail_quote", _SOFT),
+    "outlook_reply": ("html outlook divRplyFwdMsg", _HARD),
+    "outlook_mac": ("html outlook for mac reference", _HARD),
+    "outlook_border": ("html outlook header box", _HARD),
+    "yahoo_quoted": ("html yahoo_quoted", _HARD),
+    "zoho": ("html zoho zmail_extra", _HARD),
+}
+
+
+def _mark_html(html: str) -> tuple[str, str] | None:
+    """The HTML's text with a marker line where its quote container starts, and its label."""
+    source = html[: MAX_SCAN_CHARS * 4].replace("\ue000", "")
+    match = _HTML_MARKER.search(source)
+    if match is None or match.lastgroup is None:
+        return None
+    label, sentinel = _HTML_MARKER_LABEL[match.lastgroup]
+    start = source.rfind("<", 0, match.start() + 1)
+    if start < 0 or source.find(">", start, match.start()) >= 0:
+        return None  # the words were in text, not inside a tag
+    marked = f"{source[:start]}<div>{sentinel}</div>{source[start:]}"
+    return html_to_text(marked), label
+
+
+# --- text markers ----------------------------------------------------------------
+
+_DATE_HINT = re.compile(r"\d{1,2}[:.h]\d{2}|\d{4}|\d{1,2}[./-]\d{1,2}[./-]\d{2}|\d{1,2}\s?[年月日]")
+_EMAIL_END = re.compile(r"[<(\[]?[^\s<>()@]{1,64}@[^\s<>()@]{1,255}[>)\]]?\s?[:：]$")
+
+# Attribution lines that start with their language's lead word: they cut even
+# when no ">"-quote follows (Yahoo, Outlook and others quote without ">").
+_STRICT_ATTRIBUTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (label, re.compile(pattern, re.IGNORECASE))
+    for label, pattern in (
+        ("en", r"^On\b.{4,400}?\bwrote\s?:$"),
+        ("nl", r"^Op\b.{4,400}?\b(?:schreef|geschreven)\b.{0,300}?:$"),
+        ("de", r"^Am\b.{4,400}?\bschrieb\b.{0,300}?:$"),
+        ("fr", r"^Le\b.{4,400}?\ba\s+écrit\s?:$"),
+        ("es", r"^El\b.{4,400}?\bescribió\s?:$"),
+        ("it", r"^Il\b.{4,400}?\bha\s+scritto\s?:$"),
+        ("pt", r"^(?:Em|No dia)\b.{4,400}?\bescreveu\s?:$"),
+        ("sv/da", r"^Den\b.{4,400}?\bskrev\b.{0,300}?:$"),
+        ("pl", r"^W dniu\b.{4,400}?\b(?:napisał(?:\(a\)|a)?|pisze)\s?:$"),
+        ("cs", r"^Dne\b.{4,400}?\bnapsal(?:\(a\)|a)?\s?:$"),
+        ("zh", r"^在.{4,400}?(?:写道|寫道)\s?[:：]$"),
+    )
+)
+# Attribution lines known only by their ending: they need a date or time in
+# them, and then cut like the strict ones.
+_DATED_ATTRIBUTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (label, re.compile(pattern, re.IGNORECASE))
+    for label, pattern in (
+        ("en", r"\bwrote\s?:$"),
+        ("de", r"\bschrieb\s.{1,300}?:$|\bschrieb\s?:$"),
+        ("nl", r"\bschreef\s.{1,300}?:$|\bhet volgende geschreven\s?:$"),
+        ("fr", r"\ba\s+écrit\s?:$"),
+        ("es", r"\bescribió\s?:$"),
+        ("it", r"\bha\s+scritto\s?:$"),
+        ("pt", r"\bescreveu\b.{0,120}?:$"),
+        ("sv/da/no", r"\bskrev\s.{1,300}?:$|\bskrev\s?:$"),
+        ("fi", r"\bkirjoitti\s?:$"),
+        ("pl", r"\b(?:napisał(?:\(a\)|a)?|pisze)\s?:$"),
+        ("cs", r"\bnapsal(?:\(a\)|a)?\s?:$"),
+        ("ru", r"(?:пишет|написал(?:\(а\)|а)?)\s?:$"),
+        ("tr", r"\byazdı\s?[:：]$"),
+        ("ja", r"(?:のメッセージ|書きました|wrote)\s?[:：]$"),
+        ("zh", r"(?:写道|寫道)\s?[:：]$"),
+    )
+)
+# Attribution lines a ">"-quote follows may be as short as "Sam wrote:".
+_LOOSE_ATTRIBUTION = re.compile(
+    r"(?:\bwrote|\bschrieb|\bschreef|\ba\s+écrit|\bescribió|\bha\s+scritto|\bescreveu"
+    r"|\bskrev|\bkirjoitti|\bnapisał(?:\(a\)|a)?|\bpisze|\bnapsal(?:\(a\)|a)?|пишет"
+    r"|написал(?:\(а\)|а)?|\byazdı|のメッセージ|書きました|写道|寫道)\s?[:：]$",
+    re.IGNORECASE,
+)
+_FORWARD_INTRO = re.compile(
+    r"^(?:Begin forwarded message|Anfang der weitergeleiteten Nachricht"
+    r"|Début du message (?:réexpédié|transféré)|Begin van doorgestuurd bericht"
+    r"|Inicio del mensaje reenviado|Inizio messaggio inoltrato"
+    r"|Início da mensagem (?:reencaminhada|encaminhada)|Vidarebefordrat brev"
+    r"|Videresendt besked|Videresendt melding|Välitetty viesti alkaa"
+    r"|Początek przekazywanej wiadomości|Začátek přeposlané zprávy"
+    r"|Начало переадресованного сообщения|İletilen ileti başlangıcı|転送されたメッセージ"
+    r"|以下为转发的邮件|以下為轉寄的郵件)\s?[:：]$",
+    re.IGNORECASE,
+)
+_SEPARATOR = re.compile(
+    r"^[-=_*\s]{0,3}[-=]{2,}\s*(?P<words>.{3,60}?)\s*[-=]{2,}[-=\s]{0,3}$",
+)
+_ORIGINAL_WORDS = re.compile(
+    r"^(?:Original Message|Original|Ursprüngliche Nachricht|Originalnachricht|Originale Nachricht"
+    r"|Message d'origine|Message original|Oorspronkelijk bericht|Origineel bericht"
+    r"|Mensaje original|Messaggio originale|Mensagem original|Mensagem Original"
+    r"|Ursprungligt meddelande|Originalmeddelande|Oprindelig meddelelse|Opprinnelig melding"
+    r"|Alkuperäinen viesti|Wiadomość oryginalna|Oryginalna wiadomość|Původní zpráva"
+    r"|Исходное сообщение|Оригинальное сообщение|Özgün İleti|Orijinal İleti|Orijinal Mesaj"
+    r"|元のメッセージ|原始邮件|原始郵件|原邮件)$",
+    re.IGNORECASE,
+)
+_FORWARD_WORDS = re.compile(
+    r"^(?:Forwarded message|Forwarded Message|Weitergeleitete Nachricht|Message transféré"
+    r"|Doorgestuurd bericht|Mensaje reenviado|Messaggio inoltrato|Mensagem encaminhada"
+    r"|Vidarebefordrat meddelande|Videresendt meddelelse|Videresendt melding"
+    r"|Välitetty viesti|Wiadomość przekazana|Przekazana wiadomość|Přeposlaná zpráva"
+    r"|Пересылаемое сообщение|Пересланное сообщение|İletilen ileti|転送されたメッセージ"
+    r"|转发的邮件|轉寄的郵件|Forwarded)$",
+    re.IGNORECASE,
+)
+_UNDERSCORES = re.compile(r"^_{8,}\s*$")
+
+# Header keys of Outlook-style blocks, lower-cased, by kind.
+_HEADER_KINDS: dict[str, str] = {}
+for _kind, _keys in (
+    (
+        "from",
+        "from von de van da från fra lähettäjä od от kimden 差出人 发件人 寄件者 寄件人 發件人 "
+        "afzender expéditeur remitente mittente remetente avsändare avsender nadawca "
+        "odesílatel отправитель gönderen 送信者",
+    ),
+    (
+        "date",
+        "sent date gesendet datum envoyé envoyé_le date_d'envoi verzonden verstuurd enviado "
+        "enviado_el enviada enviada_em enviado_em enviado_a_las fecha inviato data skickat "
+        "sendt dato lähetetty päivämäärä wysłano wysłane odesláno отправлено дата gönderildi "
+        "tarih 送信日時 日付 发送时间 日期 時間 寄件日期 傳送時間 sent_on",
+    ),
+    (
+        "to",
+        "to an à a aan para till til vastaanottaja do komu кому kime 宛先 收件人 收件者 "
+        "cc kopie kopia копия bilgi 抄送 副本 cc_list",
+    ),
+    (
+        "subject",
+        "subject betreff objet onderwerp asunto oggetto assunto ämne emne aihe temat "
+        "předmět тема konu 件名 主题 主旨 主題",
+    ),
+):
+    for _key in _keys.split():
+        _HEADER_KINDS[_key.replace("_", " ")] = _kind
+_HEADER_LINE = re.compile(r"^[ \t]*\*{0,2}[ \t]*([^\W\d_][\w .'’-]{0,24}?)[ \t]*\*{0,2}[ \t]*[:：]")
+
+_QUOTE_LINE = re.compile(r"^[ \t]{0,3}>")
+
+# --- signatures ---------------------------------------------------------------------
+
+_FOOTER = re.compile(
+    r"^(?:Sent (?:from|with|via|using) \S.*"
+    r"|Get Outlook for \S.*|Download Outlook for \S.*"
+    r"|Von meinem .{1,60} gesendet\.?|Gesendet (?:von|mit|vom|aus) .{1,60}"
+    r"|Von .{1,40} gesendet\.?"
+    r"|Envoyé (?:de|depuis|à partir de|avec) .{1,60}|Obtenir Outlook pour .{1,30}"
+    r"|(?:Verstuurd|Verzonden) (?:vanaf|met|via|van) .{1,60}|Outlook voor .{1,20} downloaden"
+    r"|Enviado (?:desde|do|de|con|com|a partir do) .{1,60}|Obtener Outlook para .{1,30}"
+    r"|Obter o Outlook para .{1,30}"
+    r"|Inviato (?:da|dal|con) .{1,60}|Scarica Outlook per .{1,30}"
+    r"|Skickat från .{1,60}|Hämta Outlook för .{1,30}"
+    r"|Sendt fra .{1,60}|Hent Outlook til .{1,30}|Få Outlook til .{1,30}"
+    r"|Lähetetty \S{1,40}(?:sta|stä)\.?"
+    r"|Wysłane (?:z|ze|przy użyciu) .{1,60}|Wysłano z .{1,60}|Pobierz Outlook .{1,40}"
+    r"|Odesláno (?:z|ze) .{1,60}|Stáhněte si Outlook .{1,40}"
+    r"|Отправлено (?:с|из|через|со) .{1,60}|Получите Outlook для .{1,30}"
+    r"|.{1,40} gönderildi\.?|.{1,40}(?:'dan|'den) gönderildi\.?"
+    r"|.{1,40}から送信|发自我的.{1,40}|從我的.{1,40}傳送|发送自.{1,40}|來自我的.{1,40})$",
+    re.IGNORECASE,
+)
+_MAX_FOOTER_LINE = 100
+
+
+@dataclass(slots=True)
+class _Cut:
+    """Where the text markers put the cut, and which lines are quote."""
+
+    keep: list[bool]
+    """Per line before ``end``: does it belong to the new text?"""
+    end: int
+    """Index of the first line of the hard-cut history (``len(lines)`` if none)."""
+    method: str
+    quoted_lines: int
+
+
+def extract_reply(text: str, html: str | None = None) -> ReplyText:
+    """Split a reply into its new text, the quoted history and the signature; never raises.
+
+    ``text`` is the plain-text body, ``html`` the HTML body when there is one.
+    The HTML's structure wins when it has a client's quote container; else the
+    text is used, or the HTML's text when ``text`` is empty.
+    """
+    html_label = ""
+    source = text
+    if html:
+        marked = _mark_html(html)
+        if marked is not None:
+            source, html_label = marked
+        elif not text.strip():
+            source = html_to_text(html)
+    source = source[:MAX_TEXT_CHARS].replace("\r\n", "\n").replace("\r", "\n")
+    lines = source.split("\n")
+    cut = _find_cut(lines, html_label)
+    new_lines = _assemble(lines, cut)
+    body, signature, sig_method = _strip_signature(new_lines)
+    quoted = _quoted_text(lines, cut)
+    method = cut.method
+    if sig_method:
+        method = sig_method if method == "no quote found" else f"{method} + {sig_method}"
+    return ReplyText(
+        new_text="\n".join(body).strip("\n"),
+        quoted=quoted,
+        signature="\n".join(signature).strip("\n"),
+        method=method,
+    )
+
+
+def _is_blank(line: str) -> bool:
+    return not line.strip()
+
+
+def _find_cut(lines: list[str], html_label: str) -> _Cut:
+    """Walk the lines once, marking quote lines and stopping at the first hard marker."""
+    n = len(lines)
+    keep = [True] * n
+    method = ""
+    quoted_lines = 0
+    scanned = 0
+    i = 0
+    while i < n:
+        line = lines[i]
+        if _QUOTE_LINE.match(line):
+            keep[i] = False
+            quoted_lines += 1
+            i += 1
+            continue
+        stripped = line.strip().replace("\u00a0", " ")
+        if not stripped or scanned > MAX_SCAN_CHARS:
+            scanned += len(line) + 1
+            i += 1
+            continue
+        scanned += len(line) + 1
+        if stripped == _HARD:
+            return _Cut(keep[:i], i, html_label, quoted_lines)
+        if stripped == _SOFT:
+            first_quote = _soft_quote_start(lines, i)
+            if first_quote is None:
+                return _Cut(keep[:i], i, html_label, quoted_lines)
+            for j in range(i, first_quote):
+                keep[j] = False
+            method = method or html_label
+            i = first_quote
+            continue
+        marker = _hard_marker(lines, i, stripped)
+        if marker is not None:
+            start, label = marker
+            return _Cut(keep[:start], start, method or label, quoted_lines)
+        attribution = _attribution(lines, i, stripped)
+        if attribution is not None:
+            start, label, strict = attribution
+            if _quote_follows(lines, i):
+                for j in range(start, i + 1):
+                    keep[j] = False
+                method = method or f"attribution line ({label})"
+            elif strict:
+                return _Cut(
+                    keep[:start], start, method or f"attribution line ({label})", quoted_lines
+                )
+        i += 1
+    if not method:
+        method = "quoted lines" if quoted_lines else "no quote found"
+    return _Cut(keep, n, method, quoted_lines)
+
+
+def _soft_quote_start(lines: list[str], start: int) -> int | None:
+    """First ``>`` line after a soft marker, if only an attribution stands between."""
+    content = 0
+    for j in range(start + 1, min(len(lines), start + 12)):
+        if _QUOTE_LINE.match(lines[j]):
+            return j
+        if lines[j].strip():
+            content += 1
+            if content > 4:
+                return None
+    return None
+
+
+def _quote_follows(lines: list[str], index: int) -> bool:
+    """Is the next non-blank line (within three) a ``>`` quote line?"""
+    for j in range(index + 1, min(len(lines), index + 4)):
+        if _QUOTE_LINE.match(lines[j]):
+            return True
+        if lines[j].strip():
+            return False
+    return False
+
+
+def _hard_marker(lines: list[str], index: int, stripped: str) -> tuple[int, str] | None:
+    """A separator line or header block starting at ``index``: (cut line, label)."""
+    first = stripped[0]
+    if first in "-=_*" or (len(stripped) > 2 and stripped[1] in "-="):
+        if _UNDERSCORES.match(stripped):
+            nxt = _next_nonblank(lines, index + 1, 2)
+            if nxt is not None and _header_block(lines, nxt):
+                return index, "outlook header block"
+        separator = _SEPARATOR.match(stripped)
+        if separator is not None:
+            words = separator.group("words").strip(" -=*")
+            if _ORIGINAL_WORDS.match(words):
+                return index, "original message separator"
+            if _FORWARD_WORDS.match(words):
+                return index, "forward separator"
+            if _LOOSE_ATTRIBUTION_WORDS.search(words) and _DATE_HINT.search(words):
+                return index, "zoho attribution line"
+    if _FORWARD_INTRO.match(stripped):
+        return index, "forward separator"
+    if (":" in stripped[:40] or "：" in stripped[:40]) and _header_block(lines, index):
+        return index, "outlook header block"
+    return None
+
+
+_LOOSE_ATTRIBUTION_WORDS = re.compile(
+    r"\b(?:wrote|schrieb|schreef|a écrit|escribió|ha scritto|escreveu|skrev|kirjoitti"
+    r"|napisał|napsal|пишет|написал|yazdı)\b",
+    re.IGNORECASE,
+)
+
+
+def _next_nonblank(lines: list[str], start: int, limit: int) -> int | None:
+    for j in range(start, min(len(lines), start + limit)):
+        if lines[j].strip():
+            return j
+    return None
+
+
+def _header_kind(line: str) -> str | None:
+    match = _HEADER_LINE.match(line)
+    if match is None:
+        return None
+    return _HEADER_KINDS.get(match.group(1).strip().lower())
+
+
+def _header_block(lines: list[str], index: int) -> bool:
+    """Do the lines from ``index`` form a From/Sent/To/Subject block?"""
+    first = _header_kind(lines[index].replace("\u00a0", " "))
+    if first not in {"from", "date"}:
+        return False
+    kinds = {first}
+    keys = 1
+    loose = 0
+    for j in range(index + 1, min(len(lines), index + 10)):
+        line = lines[j].replace("\u00a0", " ")
+        if not line.strip():
+            if keys >= 2:
+                break
+            continue  # some clients put a blank line between the header lines
+        kind = _header_kind(line)
+        if kind is None:
+            loose += 1  # a wrapped To: or Cc: line
+            if loose > 2:
+                break
+            continue
+        kinds.add(kind)
+        keys += 1
+    return keys >= 2 and "from" in kinds and len(kinds) >= 2
+
+
+def _attribution(lines: list[str], index: int, stripped: str) -> tuple[int, str, bool] | None:
+    """An attribution ending on line ``index``: (first line, language, strict)."""
+    if not stripped.endswith((":", "：")) or len(stripped) > 500:
+        return None
+    parts = [stripped]
+    candidates = [(index, stripped)]
+    for back in (1, 2):
+        j = index - back
+        if j < 0:
+            break
+        previous = lines[j].strip().replace("\u00a0", " ")
+        # A wrapped attribution line is long and is not the end of a sentence.
+        if (
+            not previous
+            or _QUOTE_LINE.match(lines[j])
+            or len(previous) < 25
+            or previous.endswith((".", "!", "?", ":", "。"))
+        ):
+            break
+        parts.insert(0, previous)
+        candidates.append((j, " ".join(parts)))
+    for start, candidate in candidates:
+        if len(candidate) > 600:
+            break
+        dated = _DATE_HINT.search(candidate) is not None
+        if not dated:
+            continue
+        for label, pattern in _STRICT_ATTRIBUTIONS:
+            if pattern.match(candidate):
+                return start, label, True
+        for label, pattern in _DATED_ATTRIBUTIONS:
+            if pattern.search(candidate):
+                return start, label, True
+        if _EMAIL_END.search(candidate):
+            return start, "date and address", True
+    if len(stripped) <= 300 and _LOOSE_ATTRIBUTION.search(stripped):
+        return index, "short", False
+    return None
+
+
+def _assemble(lines: list[str], cut: _Cut) -> list[str]:
+    """The kept lines; blocks between quotes joined with one blank line."""
+    blocks: list[list[str]] = []
+    current: list[str] = []
+    for keep, line in zip(cut.keep, lines, strict=False):
+        if keep:
+            current.append(line)
+        elif current:
+            blocks.append(current)
+            current = []
+    if current:
+        blocks.append(current)
+    out: list[str] = []
+    for block in blocks:
+        while block and _is_blank(block[0]):
+            block.pop(0)
+        while block and _is_blank(block[-1]):
+            block.pop()
+        if block:
+            if out:
+                out.append("")
+            out.extend(block)
+    return out
+
+
+def _strip_signature(lines: list[str]) -> tuple[list[str], list[str], str]:
+    """Split off a delimited signature or a client footer: (body, signature, label)."""
+    for index, line in enumerate(lines):
+        bare = line.rstrip("\n")
+        if bare == "-- ":
+            return lines[:index], lines[index + 1 :], "signature delimiter"
+        if bare.strip() == "--" or bare.strip() == "-- ":
+            rest = [rest_line for rest_line in lines[index + 1 :] if rest_line.strip()]
+            if len(rest) <= 10:
+                return lines[:index], lines[index + 1 :], "signature delimiter"
+        stripped = line.strip().replace("\u00a0", " ")
+        if stripped and len(stripped) <= _MAX_FOOTER_LINE and _FOOTER.match(stripped):
+            rest = [rest_line for rest_line in lines[index + 1 :] if rest_line.strip()]
+            if len(rest) <= 3:
+                return lines[:index], lines[index:], "mobile footer"
+    return lines, [], ""
+
+
+def _quoted_text(lines: list[str], cut: _Cut) -> str:
+    """The history that was cut: dropped quote lines, then everything after the cut."""
+    dropped = [line for keep, line in zip(cut.keep, lines, strict=False) if not keep]
+    dropped.extend(lines[cut.end :])
+    return "\n".join(line for line in dropped if line not in {_SOFT, _HARD}).strip("\n")
