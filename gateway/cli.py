@@ -1,0 +1,311 @@
+"""The command line: ``gateway [--config FILE] COMMAND …`` (also ``python -m gateway``).
+
+Commands that read the store open their own connection, so they work while
+``gateway serve`` runs on the same config (SQLite in WAL mode, or PostgreSQL).
+Exit codes: 0 success, 1 not found or failed, 2 bad usage or bad config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, is_dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from gateway import __version__
+from gateway.config.load import CONFIG_ENV, find_config_path, load_settings
+from gateway.config.schema import Settings
+from gateway.errors import ConfigError, TransientError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _json_default(value: object) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    return str(value)
+
+
+def print_json(data: object, out: TextIO | None = None) -> None:
+    """Write ``data`` as indented JSON."""
+    stream = out or sys.stdout
+    json.dump(data, stream, default=_json_default, ensure_ascii=False, indent=2)
+    stream.write("\n")
+
+
+def print_table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> None:
+    """Write ``rows`` as aligned columns."""
+    cells = [[str(h) for h in headers], *[["" if c is None else str(c) for c in r] for r in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for row in cells:
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(find_config_path(args.config))
+
+
+def _short(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+# -- commands -----------------------------------------------------------------------------
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    """Validate the config; print every problem with its key and line."""
+    settings = _settings(args)
+    from gateway.store.engine import make_sync_engine
+
+    print(f"{find_config_path(args.config)}: OK")
+    print(f"  data_dir   {settings.data_dir}")
+    print(f"  store      {make_sync_engine(settings.store_url).url!r}")
+    print(f"  smtp       {settings.smtp.listen}" + (f", lmtp {settings.smtp.lmtp_listen}" if settings.smtp.lmtp_listen else ""))
+    for channel in settings.channels:
+        print(f"  channel    {channel.name} ({channel.kind}) {channel.address or ''}".rstrip())
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the daemon."""
+    from gateway.daemon import serve
+    from gateway.logs import configure_logging
+
+    settings = _settings(args)
+    configure_logging(settings.log.level, settings.log.format.value)
+    return serve(settings, find_config_path(args.config))
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run the pipeline worker (``serve`` starts it; ops rarely need to)."""
+    from gateway.daemon import worker_main
+    from gateway.logs import configure_logging
+
+    settings = _settings(args)
+    configure_logging(settings.log.level, settings.log.format.value)
+    return worker_main(settings)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """Apply migrations up to the newest schema."""
+    from gateway.daemon import Paths, prepare_store
+    from gateway.store.engine import make_sync_engine
+    from gateway.store.migrate import current_revision
+
+    settings = _settings(args)
+    Paths(settings.data_dir).create()
+    prepare_store(settings, migrate=True)
+    engine = make_sync_engine(settings.store_url)
+    print(f"store at revision {current_revision(engine)}")
+    engine.dispose()
+    return 0
+
+
+def _connect(args: argparse.Namespace) -> Any:
+    from gateway.store.engine import make_sync_engine
+
+    settings = _settings(args)
+    database = settings.data_dir / "gateway.db"
+    if settings.store.url is None and not database.exists():
+        print(
+            f"no store at {database}: start `gateway serve` or run `gateway db upgrade` first",
+            file=sys.stderr,
+        )
+        raise SystemExit(1)
+    return make_sync_engine(settings.store_url, pool_size=1)
+
+
+def cmd_tickets_list(args: argparse.Namespace) -> int:
+    """List tickets, most recently updated first."""
+    from gateway.store.tickets import list_tickets
+
+    engine = _connect(args)
+    with engine.connect() as conn:
+        found = list_tickets(conn, status=args.status, limit=args.limit)
+    engine.dispose()
+    if args.json:
+        print_json(found)
+        return 0
+    print_table(
+        [
+            (t.number, t.status, t.channel, t.contact, t.message_count, _short(t.updated_at), t.subject[:60])
+            for t in found
+        ],
+        ["NUMBER", "STATUS", "CHANNEL", "CONTACT", "MSGS", "UPDATED", "SUBJECT"],
+    )
+    return 0
+
+
+def cmd_tickets_show(args: argparse.Namespace) -> int:
+    """Show one ticket and its conversation."""
+    from gateway.store.tickets import get_ticket
+
+    engine = _connect(args)
+    with engine.connect() as conn:
+        found = get_ticket(conn, args.number)
+    engine.dispose()
+    if found is None:
+        print(f"no ticket {args.number}", file=sys.stderr)
+        return 1
+    ticket, conversation = found
+    if args.json:
+        data = asdict(ticket)
+        data["messages"] = [
+            {
+                "direction": m.direction,
+                "from": m.from_address,
+                "from_name": m.from_name,
+                "message_id": m.message_id,
+                "date": m.date or m.received_at,
+                "received_at": m.received_at,
+                "subject": m.subject,
+                "delivered_to": m.delivered_to,
+                "classification": m.classification,
+                "text": m.text,
+            }
+            for m in conversation
+        ]
+        print_json(data)
+        return 0
+    print(f"Ticket #{ticket.number}: {ticket.subject}")
+    print(f"  status {ticket.status} · channel {ticket.channel} · contact {ticket.contact_name} <{ticket.contact}>".replace(" <>", ""))
+    print(f"  created {_short(ticket.created_at)} · updated {_short(ticket.updated_at)}")
+    for m in conversation:
+        print()
+        who = f"{m.from_name} <{m.from_address}>" if m.from_name else m.from_address
+        print(f"--- {m.direction:4} {_short(m.date or m.received_at)}  {who}")
+        print(f"    Message-ID: <{m.message_id}>")
+        for line in m.text.strip().splitlines()[:40]:
+            print(f"    {line}")
+    return 0
+
+
+def cmd_inbound_list(args: argparse.Namespace) -> int:
+    """List the inbound queue, newest first."""
+    from gateway.store.queue import list_rows
+
+    engine = _connect(args)
+    with engine.connect() as conn:
+        rows = list_rows(conn, args.state, args.limit)
+    engine.dispose()
+    if args.json:
+        print_json(rows)
+        return 0
+    print_table(
+        [(r.id, r.state, _short(r.received_at), r.mail_from, ",".join(r.rcpt_to), r.size, r.ticket_number, (r.reason or "")[:60]) for r in rows],
+        ["ID", "STATE", "RECEIVED", "FROM", "TO", "SIZE", "TICKET", "REASON"],
+    )
+    return 0
+
+
+def cmd_inbound_retry(args: argparse.Namespace) -> int:
+    """Put quarantined messages back in the queue."""
+    from gateway.store.queue import requeue
+
+    if not args.all and not args.ids:
+        print("name the IDs to retry, or --all", file=sys.stderr)
+        return 2
+    engine = _connect(args)
+    with engine.begin() as conn:
+        count = requeue(conn, None if args.all else args.ids)
+    engine.dispose()
+    print(f"requeued {count} message(s)")
+    return 0 if count or args.all else 1
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """Run the pure pipeline on one message without storing it."""
+    from gateway.mail.inspect import inspect_message
+
+    raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    report = inspect_message(raw)
+    if args.json:
+        print_json(report)
+        return 0
+    for key, value in report.items():
+        if isinstance(value, (dict, list)):
+            value = json.dumps(value, ensure_ascii=False, default=_json_default)
+        print(f"{key:18} {value}")
+    return 0
+
+
+# -- parser -------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every command."""
+    parser = argparse.ArgumentParser(
+        prog="gateway", description="Helpdesk Gateway: mail in, tickets and answers out."
+    )
+    parser.add_argument("--config", "-c", help=f"config file (default: ${CONFIG_ENV})")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Handler, help_text: str, parent: Any = commands) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = parent.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(func=func)
+        return sub
+
+    add("serve", cmd_serve, "run the daemon (SMTP/LMTP intake and the pipeline worker)")
+    add("worker", cmd_worker, "run only the pipeline worker (serve starts it)")
+    add("check-config", cmd_check_config, "validate the config file and say what is wrong")
+
+    db = commands.add_parser("db", help="the store's schema").add_subparsers(
+        dest="db_command", required=True, metavar="SUBCOMMAND"
+    )
+    add("upgrade", cmd_db_upgrade, "apply migrations", db)
+
+    tickets = commands.add_parser("tickets", help="look at tickets").add_subparsers(
+        dest="tickets_command", required=True, metavar="SUBCOMMAND"
+    )
+    listing = add("list", cmd_tickets_list, "list tickets", tickets)
+    listing.add_argument("--status", choices=["new", "open", "waiting", "closed"])
+    listing.add_argument("--limit", type=int, default=100)
+    listing.add_argument("--json", action="store_true")
+    show = add("show", cmd_tickets_show, "show a ticket and its conversation", tickets)
+    show.add_argument("number", type=int)
+    show.add_argument("--json", action="store_true")
+
+    inbound = commands.add_parser("inbound", help="the inbound queue").add_subparsers(
+        dest="inbound_command", required=True, metavar="SUBCOMMAND"
+    )
+    ilist = add("list", cmd_inbound_list, "list queued, done and quarantined messages", inbound)
+    ilist.add_argument("--state", choices=["queued", "done", "quarantined"])
+    ilist.add_argument("--limit", type=int, default=100)
+    ilist.add_argument("--json", action="store_true")
+    retry = add("retry", cmd_inbound_retry, "requeue quarantined messages", inbound)
+    retry.add_argument("ids", nargs="*", type=int, metavar="ID")
+    retry.add_argument("--all", action="store_true", help="every quarantined message")
+
+    inspect = add("inspect", cmd_inspect, "understand one message without storing it")
+    inspect.add_argument("file", metavar="FILE", help="an .eml file, or - for standard input")
+    inspect.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``gateway`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.func(args)
+    except ConfigError as exc:
+        print(f"configuration error in {exc}", file=sys.stderr)
+        return 2
+    except TransientError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except FileNotFoundError as exc:
+        print(f"error: {exc.filename}: no such file", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+    return result

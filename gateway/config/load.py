@@ -1,0 +1,157 @@
+"""Load the configuration file, apply environment overrides, and say exactly what is wrong.
+
+Errors name the key, the line in the file and the reason, so ``gateway
+check-config`` can be fixed without reading the source.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+
+from gateway.config.schema import Settings
+from gateway.errors import ConfigError, ConfigProblem
+
+CONFIG_ENV = "GATEWAY_CONFIG"
+
+_TABLE = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"']+(?:\s*\.\s*[A-Za-z0-9_\-\"']+)*)\s*=")
+
+
+class _FileSettings(Settings):
+    """Settings whose file values rank below the environment."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over the file: ops override one key without editing it.
+        return env_settings, init_settings
+
+
+def find_config_path(explicit: str | os.PathLike[str] | None) -> Path:
+    """The config file: ``--config``, else ``$GATEWAY_CONFIG``; raises ConfigError if neither."""
+    chosen = explicit or os.environ.get(CONFIG_ENV)
+    if not chosen:
+        raise ConfigError(
+            "configuration",
+            [ConfigProblem("--config", f"no config file: pass --config FILE or set {CONFIG_ENV}")],
+        )
+    return Path(chosen).expanduser().resolve()
+
+
+def load_settings(path: str | os.PathLike[str]) -> Settings:
+    """Read ``path``, apply ``GATEWAY__…`` overrides and validate.
+
+    Relative paths in the file are made absolute against the file's folder.
+    Raises :class:`ConfigError` listing every problem, each with key and line.
+    """
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(file), [ConfigProblem("(file)", exc.strerror or str(exc))]) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(file), [ConfigProblem("(file)", f"not UTF-8: {exc}")]) from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = _toml_error_line(str(exc))
+        raise ConfigError(str(file), [ConfigProblem("(syntax)", str(exc), line)]) from exc
+
+    try:
+        settings = _FileSettings(**data)
+    except ValidationError as exc:
+        lines = _key_lines(text)
+        problems = [_problem(err, lines, os.environ) for err in exc.errors()]
+        raise ConfigError(str(file), problems) from exc
+    return _resolve_paths(Settings.model_validate(settings.model_dump()), file.parent)
+
+
+def _resolve_paths(settings: Settings, base: Path) -> Settings:
+    def absolute(p: Path | None) -> Path | None:
+        return None if p is None else (p if p.is_absolute() else (base / p)).resolve()
+
+    smtp = settings.smtp.model_copy(
+        update={
+            "tls_cert_file": absolute(settings.smtp.tls_cert_file),
+            "tls_key_file": absolute(settings.smtp.tls_key_file),
+            "auth_file": absolute(settings.smtp.auth_file),
+        }
+    )
+    return settings.model_copy(update={"data_dir": absolute(settings.data_dir), "smtp": smtp})
+
+
+def _problem(err: Any, lines: dict[tuple[str | int, ...], int], env: Mapping[str, str]) -> ConfigProblem:
+    loc: tuple[str | int, ...] = tuple(err.get("loc", ()))
+    key = _dotted(loc) or "(top level)"
+    message = str(err.get("msg", "invalid"))
+    if message.startswith("Value error, "):
+        message = message.removeprefix("Value error, ")
+    if err.get("type") == "extra_forbidden":
+        message = "unknown key (check its spelling and section)"
+    elif err.get("type") == "missing":
+        message = "required key is missing"
+    line = None
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            line = lines[loc[:end]]
+            break
+    env_name = "GATEWAY__" + "__".join(str(part).upper() for part in loc)
+    if env_name in env:
+        message += f" (set by environment variable {env_name})"
+        line = None
+    return ConfigProblem(key, message, line)
+
+
+def _dotted(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
+    """Map each key path of a TOML document to the line it is written on.
+
+    Good enough for error messages: tables, arrays of tables and dotted keys.
+    """
+    where: dict[tuple[str | int, ...], int] = {}
+    counts: dict[tuple[str | int, ...], int] = {}
+    table: tuple[str | int, ...] = ()
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if match := _TABLE.match(line):
+            names = tuple(part.strip().strip("\"'") for part in match.group(2).split("."))
+            if match.group(1) == "[[":
+                index = counts.get(names, 0)
+                counts[names] = index + 1
+                table = (*names, index)
+            else:
+                table = names
+            where.setdefault(table, number)
+            continue
+        if match := _KEY.match(line):
+            names = tuple(part.strip().strip("\"'") for part in match.group(1).split("."))
+            where.setdefault((*table, *names), number)
+    return where
+
+
+def _toml_error_line(message: str) -> int | None:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else None
+

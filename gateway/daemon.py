@@ -1,0 +1,329 @@
+"""The composition root: builds every service from the config and runs them.
+
+``gateway serve`` is one event loop (SMTP/LMTP listeners, the group-commit
+intake, the worker's supervisor, the systemd watchdog) plus one pipeline worker
+process that turns queued mail into tickets. Nothing else holds an engine, a
+server or the config.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway import sdnotify
+from gateway.config.load import load_settings
+from gateway.config.schema import Settings
+from gateway.errors import ConfigError, TransientError
+from gateway.inbound.intake import Intake
+from gateway.inbound.smtp import IntakeHandler, load_users, start_listener, tls_context
+from gateway.inbound.spool import SpoolWriter
+from gateway.logs import configure_logging
+from gateway.store import tickets as store
+from gateway.store.engine import make_async_engine, make_sync_engine
+from gateway.store.migrate import upgrade
+
+log = structlog.get_logger("gateway.daemon")
+
+SHUTDOWN_GRACE = 10.0
+"""Seconds in-flight work gets after SIGTERM before it is cancelled."""
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
+    """Where the daemon keeps its files."""
+
+    data_dir: Path
+
+    @property
+    def spool(self) -> Path:
+        """Segments of accepted raw mail."""
+        return self.data_dir / "spool"
+
+    @property
+    def blobs(self) -> Path:
+        """Content-addressed raw messages and attachments."""
+        return self.data_dir / "blobs"
+
+    def create(self) -> None:
+        """Make the folders (0700: mail is private)."""
+        for path in (self.data_dir, self.spool, self.blobs):
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def prepare_store(settings: Settings, *, migrate: bool) -> None:
+    """Migrate the schema (when asked) and record the configured channels. Blocking."""
+    engine = make_sync_engine(settings.store_url)
+    try:
+        if migrate:
+            upgrade(engine)
+        with engine.begin() as conn:
+            store.sync_channels(
+                conn, [(c.name, c.kind.value, c.address) for c in settings.channels]
+            )
+    finally:
+        engine.dispose()
+
+
+class WorkerProcess:
+    """Runs ``gateway worker`` as a child process and restarts it if it dies."""
+
+    def __init__(self, argv: Sequence[str]) -> None:
+        self.argv = list(argv)
+        self.process: asyncio.subprocess.Process | None = None
+        self._stopping = False
+        self.restarts = 0
+
+    def wake(self, _count: int = 1) -> None:
+        """Tell the worker there is new mail (a byte on its stdin)."""
+        proc = self.process
+        if proc is not None and proc.stdin is not None and not proc.stdin.is_closing():
+            proc.stdin.write(b"\n")
+
+    async def supervise(self) -> None:
+        """Keep one worker running until :meth:`stop`."""
+        backoff = 0.5
+        while not self._stopping:
+            started = time.monotonic()
+            self.process = await asyncio.create_subprocess_exec(
+                *self.argv, stdin=asyncio.subprocess.PIPE
+            )
+            log.info("worker.started", pid=self.process.pid)
+            code = await self.process.wait()
+            if self._stopping:
+                return
+            self.restarts += 1
+            backoff = 0.5 if time.monotonic() - started > 30 else min(backoff * 2, 30.0)
+            log.error("worker.exited", code=code, restart_in=backoff)
+            await asyncio.sleep(backoff)
+
+    async def restart(self) -> None:
+        """Let the running worker finish its batch and exit; the supervisor starts a new one."""
+        await self._end(self.process)
+
+    async def stop(self, grace: float) -> None:
+        """Let the worker finish its batch; terminate it after ``grace`` seconds."""
+        self._stopping = True
+        await self._end(self.process, grace)
+
+    @staticmethod
+    async def _end(proc: asyncio.subprocess.Process | None, grace: float = SHUTDOWN_GRACE) -> None:
+        if proc is None or proc.returncode is not None:
+            return
+        if proc.stdin is not None:
+            proc.stdin.close()  # end of file: the worker finishes its batch and exits
+        try:
+            async with asyncio.timeout(grace):
+                await proc.wait()
+        except TimeoutError:
+            proc.terminate()
+            try:
+                async with asyncio.timeout(5):
+                    await proc.wait()
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+
+
+class Daemon:
+    """Everything ``gateway serve`` runs, built from one Settings."""
+
+    def __init__(self, settings: Settings, config_path: Path) -> None:
+        self.settings = settings
+        self.config_path = config_path
+        self.paths = Paths(settings.data_dir)
+        self.stopping = asyncio.Event()
+        self.reload_requested = asyncio.Event()
+        self.engine: AsyncEngine | None = None
+        self.handlers: list[IntakeHandler] = []
+        self.servers: list[asyncio.Server] = []
+        self.worker = WorkerProcess(
+            [sys.executable, "-m", "gateway", "--config", str(config_path), "worker"]
+        )
+
+    async def run(self) -> int:
+        """Serve until SIGTERM/SIGINT; returns the exit code."""
+        cfg = self.settings
+        self.paths.create()
+        await self._prepare_store()
+        self.engine = make_async_engine(cfg.store_url, pool_size=cfg.store.pool_size)
+        spool = SpoolWriter(self.paths.spool)
+        intake = Intake(
+            spool,
+            self.engine,
+            node=cfg.node,
+            batch_max=cfg.smtp.batch_max,
+            batch_wait=cfg.smtp.batch_wait_ms / 1000,
+            on_commit=self.worker.wake,
+        )
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+        loop.add_signal_handler(signal.SIGHUP, self.reload_requested.set)
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                intake_task = tasks.create_task(intake.run())
+                worker_task = tasks.create_task(self.worker.supervise())
+                await self._listen(intake)
+                watchdog = tasks.create_task(self._watchdog())
+                reloader = tasks.create_task(self._reloader())
+                sdnotify.notify("READY=1", "STATUS=accepting mail")
+                log.info("daemon.ready", node=cfg.node, channels=len(cfg.channels))
+                await self.stopping.wait()
+                sdnotify.notify("STOPPING=1")
+                log.info("daemon.stopping")
+                await self._drain(intake)
+                intake_task.cancel()
+                watchdog.cancel()
+                reloader.cancel()
+                await self.worker.stop(SHUTDOWN_GRACE)
+                worker_task.cancel()
+        finally:
+            spool.close()
+            await self.engine.dispose()
+        log.info("daemon.stopped", accepted=intake.committed, deferred=intake.refused)
+        return 0
+
+    async def _prepare_store(self) -> None:
+        delay = 1.0
+        while True:
+            try:
+                await asyncio.to_thread(
+                    prepare_store, self.settings, migrate=self.settings.store.migrate_on_start
+                )
+                return
+            except TransientError as exc:
+                # Not listening yet, so the MTA in front keeps the mail until the store is back.
+                log.warning("store.unavailable", error=str(exc), retry_in=delay)
+                sdnotify.notify(f"STATUS=waiting for the store: {exc}")
+                try:
+                    async with asyncio.timeout(delay):
+                        await self.stopping.wait()
+                    raise SystemExit(1)
+                except TimeoutError:
+                    delay = min(delay * 2, 30.0)
+
+    async def _listen(self, intake: Intake) -> None:
+        cfg = self.settings.smtp
+        tls = tls_context(cfg.tls_cert_file, cfg.tls_key_file) if cfg.tls_cert_file else None
+        users = load_users(cfg.auth_file) if cfg.auth_file else None
+        targets: list[tuple[bool, tuple[str, int]]] = [(False, cfg.listen_address)]
+        if cfg.lmtp_address is not None:
+            targets.append((True, cfg.lmtp_address))
+        for lmtp, (host, port) in targets:
+            handler = IntakeHandler(intake, self.settings.team_addresses, lmtp=lmtp)
+            server = await start_listener(
+                handler,
+                host,
+                port,
+                hostname=cfg.hostname,
+                max_message_size=cfg.max_message_size,
+                timeout=cfg.timeout,
+                tls=tls,
+                require_tls=cfg.require_tls,
+                users=users,
+                require_auth=cfg.require_auth,
+                auth_plaintext=cfg.auth_plaintext,
+            )
+            self.handlers.append(handler)
+            self.servers.append(server)
+
+    async def _drain(self, intake: Intake) -> None:
+        """Stop accepting; let sessions already in DATA get their answer."""
+        for server in self.servers:
+            server.close()
+        deadline = time.monotonic() + SHUTDOWN_GRACE
+        while intake.pending and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        # One more round lets the last group's answers reach their sockets.
+        await asyncio.sleep(0.1)
+
+    async def _watchdog(self) -> None:
+        interval = sdnotify.watchdog_interval()
+        if interval is None:
+            return
+        while True:
+            sdnotify.notify("WATCHDOG=1")
+            await asyncio.sleep(interval)
+
+    async def _reloader(self) -> None:
+        while True:
+            await self.reload_requested.wait()
+            self.reload_requested.clear()
+            await self.reload()
+
+    async def reload(self) -> None:
+        """SIGHUP: re-read the config; team addresses, channels and log level change live."""
+        sdnotify.notify("RELOADING=1", f"MONOTONIC_USEC={time.monotonic_ns() // 1000}")
+        try:
+            fresh = await asyncio.to_thread(load_settings, self.config_path)
+            await asyncio.to_thread(prepare_store, fresh, migrate=False)
+        except (ConfigError, TransientError) as exc:
+            log.error("daemon.reload_failed", error=str(exc))
+            sdnotify.notify("READY=1")
+            return
+        for field in ("smtp", "store", "data_dir", "node"):
+            if getattr(fresh, field) != getattr(self.settings, field):
+                log.warning("daemon.reload_needs_restart", section=field)
+        configure_logging(fresh.log.level, fresh.log.format.value)
+        for handler in self.handlers:
+            handler.team_addresses = frozenset(fresh.team_addresses)
+        self.settings = fresh
+        await self.worker.restart()
+        log.info("daemon.reloaded", channels=len(fresh.channels))
+        sdnotify.notify("READY=1")
+
+
+def serve(settings: Settings, config_path: Path) -> int:
+    """Run the daemon on uvloop when it is installed; returns the exit code."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
+        return asyncio.run(Daemon(settings, config_path).run())
+    return uvloop.run(Daemon(settings, config_path).run())
+
+
+def worker_main(settings: Settings) -> int:
+    """``gateway worker``: the pipeline loop, fed wake-ups on stdin by the daemon."""
+    from gateway.pipeline import Pipeline, run_worker
+    from gateway.store.blobs import FileBlobStore
+
+    paths = Paths(settings.data_dir)
+    paths.create()
+    stop = False
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    engine = make_sync_engine(settings.store_url, pool_size=1)
+    pipeline = Pipeline(
+        engine,
+        settings,
+        node=settings.node,
+        blobs=FileBlobStore(paths.blobs),
+        spool_dir=paths.spool,
+    )
+    log.info("worker.ready", pid=os.getpid())
+    with contextlib.suppress(KeyboardInterrupt):
+        run_worker(
+            pipeline,
+            wake_fd=sys.stdin.fileno(),
+            should_stop=lambda: stop,
+            poll_interval=settings.pipeline.poll_interval,
+        )
+    engine.dispose()
+    log.info("worker.stopped")
+    return 0

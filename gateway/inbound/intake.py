@@ -1,0 +1,144 @@
+"""Group commit: many sessions waiting for their ``250`` share one spool fsync and one commit.
+
+A session hands its message to :meth:`Intake.submit` and waits. One task takes
+every message waiting at that moment, appends them to the spool with a single
+``fdatasync``, inserts their queue rows in a single transaction and only then
+answers them all. While it works, the next group gathers. If any step fails,
+every message of the group gets :class:`TransientError` (SMTP ``451``): none
+is half-accepted, and the sender keeps it and retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.errors import TransientError
+from gateway.inbound.spool import SpoolWriter
+from gateway.store import queue
+from gateway.store.queue import NewInbound
+
+log = structlog.get_logger("gateway.intake")
+
+COMMIT_TIMEOUT = 30.0
+"""Seconds a group may take to reach the disk and the database before it is refused."""
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A message a source received and wants made durable."""
+
+    data: bytes
+    source: str
+    peer: str | None
+    helo: str | None
+    mail_from: str | None
+    rcpt_to: tuple[str, ...]
+
+
+class Intake:
+    """Makes accepted messages durable in groups."""
+
+    def __init__(
+        self,
+        spool: SpoolWriter,
+        engine: AsyncEngine,
+        *,
+        node: str,
+        batch_max: int = 256,
+        batch_wait: float = 0.002,
+        on_commit: Callable[[int], None] | None = None,
+    ) -> None:
+        self.spool = spool
+        self.engine = engine
+        self.node = node
+        self.batch_max = batch_max
+        self.batch_wait = batch_wait
+        self.on_commit = on_commit
+        self._waiting: asyncio.Queue[tuple[Accepted, asyncio.Future[int]]] = asyncio.Queue()
+        self._inflight = 0
+        self.committed = 0
+        self.refused = 0
+
+    @property
+    def pending(self) -> int:
+        """Messages waiting for their answer: queued for a group or in the one being written."""
+        return self._waiting.qsize() + self._inflight
+
+    async def submit(self, message: Accepted) -> int:
+        """Wait until ``message`` is durable; return its queue id. Raises TransientError."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        await self._waiting.put((message, future))
+        return await future
+
+    async def run(self) -> None:
+        """Commit groups until cancelled."""
+        while True:
+            group = [await self._waiting.get()]
+            if self.batch_wait > 0:
+                await asyncio.sleep(self.batch_wait)
+            while len(group) < self.batch_max and not self._waiting.empty():
+                group.append(self._waiting.get_nowait())
+            self._inflight = len(group)
+            try:
+                await self._commit(group)
+            finally:
+                self._inflight = 0
+
+    async def _commit(self, group: list[tuple[Accepted, asyncio.Future[int]]]) -> None:
+        messages = [message for message, _ in group]
+        try:
+            async with asyncio.timeout(COMMIT_TIMEOUT):
+                ids = await self._write(messages)
+        except TransientError as exc:
+            self.refused += len(group)
+            log.warning("intake.refused", messages=len(group), reason=str(exc))
+            for _, future in group:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        except TimeoutError:
+            self.refused += len(group)
+            log.warning("intake.refused", messages=len(group), reason="timeout")
+            for _, future in group:
+                if not future.done():
+                    future.set_exception(TransientError("storage timed out"))
+            return
+        self.committed += len(group)
+        for (_, future), inbound_id in zip(group, ids, strict=True):
+            if not future.done():
+                future.set_result(inbound_id)
+        log.debug("intake.committed", messages=len(group), first_id=ids[0])
+        if self.on_commit is not None:
+            self.on_commit(len(group))
+
+    async def _write(self, messages: list[Accepted]) -> list[int]:
+        try:
+            refs = await asyncio.to_thread(self.spool.append_batch, [m.data for m in messages])
+        except OSError as exc:
+            raise TransientError(f"spool write failed: {exc.strerror or exc}") from exc
+        rows = [
+            NewInbound(
+                node=self.node,
+                source=m.source,
+                sha256=ref.sha256,
+                size=ref.length,
+                segment=ref.segment,
+                offset=ref.offset,
+                peer=m.peer,
+                helo=m.helo,
+                mail_from=m.mail_from,
+                rcpt_to=m.rcpt_to,
+            )
+            for m, ref in zip(messages, refs, strict=True)
+        ]
+        try:
+            return await queue.enqueue(self.engine, rows)
+        except (SQLAlchemyError, OSError) as exc:
+            reason = getattr(exc, "orig", None) or exc
+            raise TransientError(f"queue commit failed: {reason}") from exc

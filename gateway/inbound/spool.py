@@ -1,0 +1,167 @@
+"""The durable spool: accepted raw messages, appended in batches to checksummed segment files.
+
+A batch is one ``write`` and one ``fdatasync``, however many messages it holds;
+that is what makes the SMTP ``250`` cheap (DESIGN.md, "The hot path"). A record
+is::
+
+    magic "HGW1" | crc32 of payload (4) | payload length (8) | sha256 of payload (32) | payload
+
+Segments are named by a rising number and never appended to after a restart,
+so a torn tail from a crash is never extended. The pipeline reads a record by
+(segment, offset), checks it and copies the bytes into the blob store; a
+segment is deleted once no queued row points into it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+MAGIC = b"HGW1"
+_HEADER = struct.Struct(">4sIQ32s")
+HEADER_SIZE = _HEADER.size
+SEGMENT_SUFFIX = ".seg"
+DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
+
+
+class SpoolCorrupt(Exception):
+    """A record does not read back as it was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class SpoolRef:
+    """Where one message's bytes are in the spool."""
+
+    segment: str
+    offset: int
+    length: int
+    sha256: str
+
+
+def encode_record(payload: bytes) -> tuple[bytes, str]:
+    """The record bytes for ``payload`` and the payload's sha256 hex digest."""
+    digest = hashlib.sha256(payload).digest()
+    header = _HEADER.pack(MAGIC, zlib.crc32(payload), len(payload), digest)
+    return header + payload, digest.hex()
+
+
+class SpoolWriter:
+    """Appends batches to the current segment; used by one task of the intake at a time."""
+
+    def __init__(self, directory: Path, *, segment_bytes: int = DEFAULT_SEGMENT_BYTES) -> None:
+        self.directory = directory
+        self.segment_bytes = segment_bytes
+        directory.mkdir(parents=True, exist_ok=True)
+        self._number = max((n for n, _ in list_segments(directory)), default=0)
+        self._fd: int | None = None
+        self._size = 0
+        self._name = ""
+
+    @property
+    def current(self) -> str:
+        """Name of the segment being written, or ``""`` before the first batch."""
+        return self._name
+
+    def append_batch(self, payloads: Sequence[bytes]) -> list[SpoolRef]:
+        """Append every payload, fdatasync once, and say where each one went.
+
+        Blocking: call it through ``asyncio.to_thread``. Raises OSError (disk
+        full, I/O error); then nothing of the batch may be acknowledged.
+        """
+        if self._fd is None or self._size >= self.segment_bytes:
+            self._rotate()
+        assert self._fd is not None
+        refs: list[SpoolRef] = []
+        chunks: list[bytes] = []
+        offset = self._size
+        for payload in payloads:
+            record, sha = encode_record(payload)
+            refs.append(SpoolRef(self._name, offset, len(payload), sha))
+            chunks.append(record)
+            offset += len(record)
+        data = b"".join(chunks)
+        written = 0
+        try:
+            view = memoryview(data)
+            while written < len(data):
+                written += os.write(self._fd, view[written:])
+            os.fdatasync(self._fd)
+        except OSError:
+            # Whatever reached the file is garbage now: start a clean segment next time.
+            self.close()
+            raise
+        self._size = offset
+        return refs
+
+    def _rotate(self) -> None:
+        self.close()
+        self._number += 1
+        self._name = f"{self._number:016d}{SEGMENT_SUFFIX}"
+        path = self.directory / self._name
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+        self._size = 0
+        # The new file's directory entry must be durable before any 250 points into it.
+        dir_fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def close(self) -> None:
+        """Close the current segment; the next batch starts a new one."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def read_record(directory: Path, ref: SpoolRef) -> bytes:
+    """The payload at ``ref``, checked against its header and digest; raises SpoolCorrupt."""
+    path = directory / ref.segment
+    try:
+        with path.open("rb") as fh:
+            fh.seek(ref.offset)
+            header = fh.read(HEADER_SIZE)
+            payload = fh.read(ref.length)
+    except OSError as exc:
+        raise SpoolCorrupt(f"{ref.segment}@{ref.offset}: {exc.strerror or exc}") from exc
+    if len(header) < HEADER_SIZE:
+        raise SpoolCorrupt(f"{ref.segment}@{ref.offset}: truncated header")
+    magic, crc, length, digest = _HEADER.unpack(header)
+    if magic != MAGIC or length != ref.length or len(payload) != length:
+        raise SpoolCorrupt(f"{ref.segment}@{ref.offset}: bad record header")
+    if zlib.crc32(payload) != crc or digest.hex() != ref.sha256:
+        raise SpoolCorrupt(f"{ref.segment}@{ref.offset}: checksum mismatch")
+    return payload
+
+
+def iter_records(path: Path) -> Iterator[tuple[int, bytes]]:
+    """Every intact record of one segment as (offset, payload); stops at a torn tail."""
+    with path.open("rb") as fh:
+        offset = 0
+        while True:
+            header = fh.read(HEADER_SIZE)
+            if len(header) < HEADER_SIZE:
+                return
+            magic, crc, length, _digest = _HEADER.unpack(header)
+            payload = fh.read(length)
+            if magic != MAGIC or len(payload) != length or zlib.crc32(payload) != crc:
+                return
+            yield offset, payload
+            offset += HEADER_SIZE + length
+
+
+def list_segments(directory: Path) -> list[tuple[int, str]]:
+    """The segments in ``directory`` as (number, name), oldest first."""
+    found: list[tuple[int, str]] = []
+    if not directory.is_dir():
+        return found
+    for entry in directory.iterdir():
+        stem, suffix = entry.stem, entry.suffix
+        if suffix == SEGMENT_SUFFIX and stem.isdigit():
+            found.append((int(stem), entry.name))
+    return sorted(found)

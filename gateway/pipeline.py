@@ -1,0 +1,352 @@
+"""The pipeline worker: queued raw mail → parsed → threaded → contact → ticket.
+
+It runs in its own process (``gateway worker``, started by ``gateway serve``)
+so the CPU-bound understanding uses the second core and never holds up the
+SMTP event loop. It is synchronous on purpose: one process, one connection,
+SQLAlchemy Core. Each batch is one transaction; each message in it has its own
+savepoint, so a message that breaks the code is quarantined with its reason and
+the rest of the batch still lands.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from gateway.config.schema import Settings
+from gateway.inbound.spool import SpoolCorrupt, SpoolRef, list_segments, read_record
+from gateway.mail.addresses import base_address
+from gateway.mail.message import ParsedMail
+from gateway.mail.parse import parse_message
+from gateway.store import queue
+from gateway.store import tickets as store
+from gateway.store.blobs import FileBlobStore
+from gateway.store.engine import is_sqlite
+from gateway.store.models import Direction, TicketStatus, utcnow
+from gateway.store.queue import QueuedItem
+from gateway.threading.match import (
+    MatchedBy,
+    ThreadDecision,
+    ThreadInput,
+    match_thread,
+    subject_token,
+)
+
+log = structlog.get_logger("gateway.pipeline")
+
+MISSING_ID_DOMAIN = "missing-message-id.invalid"
+JANITOR_INTERVAL = 30.0
+
+
+class Unprocessable(Exception):
+    """This message cannot become a ticket as it is; it goes to quarantine."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one queued message."""
+
+    message_pk: int | None
+    ticket: int | None
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """Plain facts from the config that the pipeline needs."""
+
+    team_addresses: dict[str, str]
+    """Team address → channel name."""
+    channel_ids: dict[str, int]
+    pipelines: dict[str, str]
+    """Channel name → pipeline of new tickets."""
+    default_channel: str
+    token_prefix: str
+    reopen_closed: bool
+
+    def channel_for(self, addresses: Sequence[str]) -> str:
+        """The channel of the first team address among ``addresses``."""
+        for address in addresses:
+            base = base_address(address)
+            if base in self.team_addresses:
+                return self.team_addresses[base]
+        return self.default_channel
+
+
+class Pipeline:
+    """Turns queued messages into tickets, one batch per transaction."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        node: str,
+        blobs: FileBlobStore,
+        spool_dir: Path,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.node = node
+        self.blobs = blobs
+        self.spool_dir = spool_dir
+        self.skip_locked = not is_sqlite(engine.url)
+        self._routing: Routing | None = None
+
+    def routing(self, conn: Connection) -> Routing:
+        """The config's channels with their ids in this database."""
+        if self._routing is None:
+            cfg = self.settings
+            self._routing = Routing(
+                team_addresses=cfg.team_addresses,
+                channel_ids=store.channel_ids(conn),
+                pipelines={c.name: c.pipeline for c in cfg.channels},
+                default_channel=cfg.channels[0].name,
+                token_prefix=cfg.threading.subject_token_prefix,
+                reopen_closed=cfg.threading.reopen_closed,
+            )
+        return self._routing
+
+    def run_batch(self) -> int:
+        """Process one batch; returns how many messages it took from the queue."""
+        with self.engine.connect() as conn, conn.begin():
+            items = queue.claim(
+                conn, self.node, self.settings.pipeline.batch_size, skip_locked=self.skip_locked
+            )
+            if not items:
+                return 0
+            routing = self.routing(conn)
+            for item in items:
+                self._one(conn, routing, item)
+            # Blobs were written without fsync; one flush covers the batch before rows point at them.
+            self.blobs.sync()
+        return len(items)
+
+    def _one(self, conn: Connection, routing: Routing, item: QueuedItem) -> None:
+        item_log = log.bind(inbound_id=item.id)
+        savepoint = conn.begin_nested()
+        try:
+            outcome = self._process(conn, routing, item)
+        except OperationalError:
+            savepoint.rollback()
+            raise  # the database itself is in trouble: the whole batch waits
+        except Unprocessable as exc:
+            savepoint.rollback()
+            item_log.warning("pipeline.quarantined", reason=str(exc))
+            queue.quarantine(conn, item.id, str(exc))
+            return
+        except Exception as exc:
+            savepoint.rollback()
+            item_log.exception("pipeline.quarantined", reason=type(exc).__name__)
+            queue.quarantine(conn, item.id, f"{type(exc).__name__}: {exc}")
+            return
+        savepoint.commit()
+        queue.mark_done(
+            conn, item.id, message_pk=outcome.message_pk, ticket=outcome.ticket, note=outcome.note
+        )
+        item_log.info("pipeline.done", ticket=outcome.ticket, how=outcome.note)
+
+    def _raw(self, item: QueuedItem) -> bytes:
+        if item.segment is not None and item.offset is not None:
+            ref = SpoolRef(item.segment, item.offset, item.size, item.sha256)
+            try:
+                return read_record(self.spool_dir, ref)
+            except SpoolCorrupt as exc:
+                if not self.blobs.exists(item.sha256):
+                    raise Unprocessable(f"spool record unreadable: {exc}") from exc
+        try:
+            return self.blobs.get(item.sha256)
+        except KeyError as exc:
+            raise Unprocessable(f"raw bytes missing from spool and blob store: {exc}") from exc
+
+    def _process(self, conn: Connection, routing: Routing, item: QueuedItem) -> Outcome:
+        raw = self._raw(item)
+        self.blobs.put(raw)
+        mail = parse_message(raw)
+        return apply_mail(conn, routing, mail, raw_sha256=item.sha256, item=item, blobs=self.blobs)
+
+    def clean_spool(self) -> int:
+        """Delete segments that no queued message needs any more; returns how many."""
+        segments = list_segments(self.spool_dir)
+        if len(segments) < 2:
+            return 0
+        with self.engine.connect() as conn:
+            in_use = queue.segments_in_use(conn, self.node)
+        removed = 0
+        # The newest segment may still be written to; older ones are complete.
+        for _, name in segments[:-1]:
+            if name not in in_use:
+                (self.spool_dir / name).unlink(missing_ok=True)
+                removed += 1
+        if removed:
+            log.info("spool.cleaned", segments=removed)
+        return removed
+
+
+def apply_mail(
+    conn: Connection,
+    routing: Routing,
+    mail: ParsedMail,
+    *,
+    raw_sha256: str,
+    item: QueuedItem,
+    blobs: FileBlobStore,
+) -> Outcome:
+    """Thread ``mail`` into the store inside the caller's transaction."""
+    message_id = mail.message_id or f"{raw_sha256[:40]}@{MISSING_ID_DOMAIN}"
+    delivered = tuple(
+        sorted({base_address(a) for a in item.rcpt_to if base_address(a) in routing.team_addresses})
+    )
+    if not delivered:
+        delivered = tuple(
+            sorted(
+                {a.normalized for a in (*mail.to, *mail.cc) if a.normalized in routing.team_addresses}
+            )
+        )
+
+    stored = store.find_message(conn, message_id)
+    if stored is not None:
+        store.add_delivery(conn, stored, delivered)
+        return Outcome(stored.pk, stored.ticket, "duplicate")
+
+    author = mail.from_ or (mail.reply_to[0] if mail.reply_to else None)
+    sender = author.normalized if author else (item.mail_from or "").strip().lower()
+    if not sender or "@" not in sender:
+        raise Unprocessable("no sender: the message has no From address and no envelope sender")
+    sender_name = author.name if author else ""
+
+    token = subject_token(mail.subject, routing.token_prefix)
+    known = store.load_known(conn, message_id, mail.thread_keys, token)
+    decision = match_thread(
+        ThreadInput(message_id, mail.in_reply_to, mail.references, mail.subject, sender),
+        known,
+        reopen_closed=routing.reopen_closed,
+    )
+    at = utcnow()
+    ticket = _place(conn, routing, decision, mail, sender, sender_name, delivered)
+    files = [
+        store.NewAttachment(
+            sha256=blobs.put(att.data),
+            filename=att.filename,
+            content_type=att.content_type,
+            size=att.size,
+            content_id=att.content_id,
+            inline=att.inline,
+        )
+        for att in mail.attachments
+    ]
+    pk = store.add_message(
+        conn,
+        ticket,
+        store.NewMessage(
+            inbound_id=item.id,
+            direction=Direction.IN.value,
+            message_id=message_id,
+            in_reply_to=mail.in_reply_to[0] if mail.in_reply_to else None,
+            references=mail.references,
+            from_address=sender,
+            from_name=sender_name,
+            to=tuple(a.normalized for a in mail.to),
+            cc=tuple(a.normalized for a in mail.cc),
+            delivered_to=delivered,
+            subject=mail.subject,
+            date=mail.date,
+            text=mail.text,
+            html=mail.html,
+            raw_sha256=raw_sha256,
+            size=mail.size,
+            classification="normal",
+            repairs=mail.repairs,
+        ),
+        files,
+    )
+    if decision.merge:
+        store.merge_into(conn, ticket, decision.merge)
+    store.touch_ticket(conn, ticket, at=at, status=_next_status(conn, decision, ticket))
+    return Outcome(pk, ticket, decision.matched_by.value)
+
+
+def _place(
+    conn: Connection,
+    routing: Routing,
+    decision: ThreadDecision,
+    mail: ParsedMail,
+    sender: str,
+    sender_name: str,
+    delivered: Sequence[str],
+) -> int:
+    if decision.ticket is not None:
+        if decision.matched_by is MatchedBy.EARLIER_REPLY and mail.subject:
+            # The parent arrived last; its subject is the conversation's real one.
+            store.set_subject(conn, decision.ticket, mail.subject[:1000])
+        return decision.ticket
+    channel = routing.channel_for(delivered)
+    contact = store.contact_for(conn, sender, sender_name)
+    return store.create_ticket(
+        conn,
+        channel_id=routing.channel_ids[channel],
+        contact_id=contact,
+        subject=(mail.subject or "(no subject)")[:1000],
+        pipeline=routing.pipelines.get(channel, "support"),
+    )
+
+
+def _next_status(conn: Connection, decision: ThreadDecision, ticket: int) -> str | None:
+    if decision.ticket is None:
+        return None
+    current = store.ticket_status(conn, ticket)
+    if decision.reopen or current == TicketStatus.WAITING.value:
+        return TicketStatus.OPEN.value
+    return None
+
+
+def run_worker(
+    pipeline: Pipeline,
+    *,
+    wake_fd: int | None,
+    should_stop: Callable[[], bool],
+    poll_interval: float,
+) -> None:
+    """Loop until ``should_stop()``: take batches while there are any, else wait.
+
+    ``wake_fd`` is a pipe the daemon writes a byte to after each commit; its
+    end-of-file means the daemon is gone, and the worker stops.
+    """
+    backoff = 0.5
+    next_clean = 0.0
+    while not should_stop():
+        try:
+            taken = pipeline.run_batch()
+            backoff = 0.5
+        except (OperationalError, DBAPIError) as exc:
+            log.warning("pipeline.store_unavailable", error=str(exc.orig), retry_in=backoff)
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+            continue
+        now = time.monotonic()
+        if now >= next_clean:
+            next_clean = now + JANITOR_INTERVAL
+            try:
+                pipeline.clean_spool()
+            except (OperationalError, OSError) as exc:
+                log.warning("spool.clean_failed", error=str(exc))
+        if taken >= pipeline.settings.pipeline.batch_size:
+            continue
+        if wake_fd is None:
+            time.sleep(poll_interval)
+            continue
+        ready, _, _ = select.select([wake_fd], [], [], poll_interval)
+        if ready:
+            data = os.read(wake_fd, 65536)
+            if not data:
+                log.info("pipeline.parent_gone")
+                return
+

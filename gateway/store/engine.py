@@ -1,0 +1,88 @@
+"""Engines for the store: async for the daemon's event loop, sync for the pipeline worker and CLI.
+
+One URL in the config gives both: ``sqlite:///…`` runs on aiosqlite and the
+standard ``sqlite3``; ``postgresql+asyncpg://…`` on asyncpg and psycopg;
+``postgresql+psycopg://…`` on psycopg for both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def is_sqlite(url: str | URL) -> bool:
+    """True when ``url`` names a SQLite database."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def sync_url(url: str) -> URL:
+    """The URL with a synchronous driver."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.set(drivername="sqlite")
+    if parsed.get_backend_name() == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def async_url(url: str) -> URL:
+    """The URL with an asyncio driver."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
+        return parsed.set(drivername="postgresql+asyncpg")
+    return parsed
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the CLI read while the daemon writes; FULL makes a commit survive power loss,
+    # which the SMTP 250 promises.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def make_sync_engine(url: str, *, pool_size: int = 5) -> Engine:
+    """A synchronous engine for ``url``; on SQLite, transactions begin IMMEDIATE.
+
+    ``BEGIN IMMEDIATE`` takes the write lock up front, so two writers queue on the
+    busy timeout instead of failing with a lock upgrade error mid-transaction.
+    """
+    target = sync_url(url)
+    if target.get_backend_name() != "sqlite":
+        return create_engine(target, pool_size=pool_size, pool_pre_ping=True)
+    engine = create_engine(target)
+    event.listen(engine, "connect", _sqlite_connect_sync)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect_sync(dbapi_connection: Any, record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+    dbapi_connection.isolation_level = None
+    _sqlite_pragmas(dbapi_connection, record)
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_async_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
+    """An asyncio engine for ``url``."""
+    target = async_url(url)
+    if target.get_backend_name() != "sqlite":
+        return create_async_engine(target, pool_size=pool_size, pool_pre_ping=True)
+    engine = create_async_engine(target)
+    event.listen(engine.sync_engine, "connect", _sqlite_connect_sync)
+    event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    return engine

@@ -1,0 +1,222 @@
+"""The inbound queue: rows that point at spooled messages and say how far each one got."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.store.models import Inbound, InboundState, utcnow
+
+inbound = Inbound.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class NewInbound:
+    """What the intake knows about an accepted message."""
+
+    node: str
+    source: str
+    sha256: str
+    size: int
+    segment: str
+    offset: int
+    peer: str | None
+    helo: str | None
+    mail_from: str | None
+    rcpt_to: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedItem:
+    """A queued message as the pipeline claims it."""
+
+    id: int
+    sha256: str
+    size: int
+    segment: str | None
+    offset: int | None
+    mail_from: str | None
+    rcpt_to: tuple[str, ...]
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRow:
+    """A queue row as the CLI shows it."""
+
+    id: int
+    state: str
+    reason: str | None
+    received_at: datetime
+    source: str
+    mail_from: str | None
+    rcpt_to: tuple[str, ...]
+    size: int
+    attempts: int
+    ticket_number: int | None
+
+
+async def enqueue(engine: AsyncEngine, items: Sequence[NewInbound]) -> list[int]:
+    """Insert one row per item in a single transaction; return their ids in order."""
+    now = utcnow()
+    rows: list[dict[str, Any]] = [
+        {
+            "received_at": now,
+            "node": item.node,
+            "source": item.source,
+            "sha256": item.sha256,
+            "size": item.size,
+            "segment": item.segment,
+            "offset": item.offset,
+            "peer": item.peer,
+            "helo": item.helo,
+            "mail_from": item.mail_from,
+            "rcpt_to": list(item.rcpt_to),
+            "state": InboundState.QUEUED.value,
+            "attempts": 0,
+        }
+        for item in items
+    ]
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            insert(inbound).returning(inbound.c.id, sort_by_parameter_order=True), rows
+        )
+        return [row[0] for row in result]
+
+
+def claim(conn: Connection, node: str, limit: int, *, skip_locked: bool) -> list[QueuedItem]:
+    """The oldest due queued rows of ``node``, locked for this transaction where the database can."""
+    now = utcnow()
+    query = (
+        select(
+            inbound.c.id,
+            inbound.c.sha256,
+            inbound.c.size,
+            inbound.c.segment,
+            inbound.c.offset,
+            inbound.c.mail_from,
+            inbound.c.rcpt_to,
+            inbound.c.attempts,
+        )
+        .where(
+            inbound.c.state == InboundState.QUEUED.value,
+            inbound.c.node == node,
+            or_(inbound.c.next_attempt_at.is_(None), inbound.c.next_attempt_at <= now),
+        )
+        .order_by(inbound.c.id)
+        .limit(limit)
+    )
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    return [
+        QueuedItem(
+            id=row.id,
+            sha256=row.sha256,
+            size=row.size,
+            segment=row.segment,
+            offset=row.offset,
+            mail_from=row.mail_from,
+            rcpt_to=tuple(row.rcpt_to or ()),
+            attempts=row.attempts,
+        )
+        for row in conn.execute(query)
+    ]
+
+
+def mark_done(
+    conn: Connection, item_id: int, *, message_pk: int | None, ticket: int | None, note: str | None
+) -> None:
+    """The item became (part of) a ticket, or was a duplicate; ``note`` says which."""
+    conn.execute(
+        update(inbound)
+        .where(inbound.c.id == item_id)
+        .values(
+            state=InboundState.DONE.value,
+            processed_at=utcnow(),
+            message_pk=message_pk,
+            ticket_number=ticket,
+            reason=note,
+            attempts=inbound.c.attempts + 1,
+        )
+    )
+
+
+def quarantine(conn: Connection, item_id: int, reason: str) -> None:
+    """Set the item aside for a person, with the reason; its raw bytes stay."""
+    conn.execute(
+        update(inbound)
+        .where(inbound.c.id == item_id)
+        .values(
+            state=InboundState.QUARANTINED.value,
+            processed_at=utcnow(),
+            reason=reason[:2000],
+            attempts=inbound.c.attempts + 1,
+        )
+    )
+
+
+def retry_later(conn: Connection, item_id: int, reason: str, delay: timedelta) -> None:
+    """Leave the item queued, to be tried again after ``delay``."""
+    conn.execute(
+        update(inbound)
+        .where(inbound.c.id == item_id)
+        .values(
+            reason=reason[:2000],
+            attempts=inbound.c.attempts + 1,
+            next_attempt_at=utcnow() + delay,
+        )
+    )
+
+
+def requeue(conn: Connection, ids: Sequence[int] | None) -> int:
+    """Put quarantined items (all of them when ``ids`` is None) back in the queue."""
+    query = update(inbound).where(inbound.c.state == InboundState.QUARANTINED.value)
+    if ids is not None:
+        query = query.where(inbound.c.id.in_(list(ids)))
+    result = conn.execute(
+        query.values(state=InboundState.QUEUED.value, attempts=0, next_attempt_at=None)
+    )
+    return int(result.rowcount or 0)
+
+
+def list_rows(conn: Connection, state: str | None, limit: int) -> list[InboundRow]:
+    """Queue rows, newest first."""
+    query = select(inbound).order_by(inbound.c.id.desc()).limit(limit)
+    if state is not None:
+        query = query.where(inbound.c.state == state)
+    return [
+        InboundRow(
+            id=row.id,
+            state=row.state,
+            reason=row.reason,
+            received_at=row.received_at,
+            source=row.source,
+            mail_from=row.mail_from,
+            rcpt_to=tuple(row.rcpt_to or ()),
+            size=row.size,
+            attempts=row.attempts,
+            ticket_number=row.ticket_number,
+        )
+        for row in conn.execute(query)
+    ]
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    """Number of rows in each state."""
+    query = select(inbound.c.state, func.count()).group_by(inbound.c.state)
+    return {state: int(n) for state, n in conn.execute(query)}
+
+
+def segments_in_use(conn: Connection, node: str) -> set[str]:
+    """Segments that still hold queued messages of ``node``."""
+    query = (
+        select(inbound.c.segment)
+        .where(inbound.c.node == node, inbound.c.state == InboundState.QUEUED.value)
+        .distinct()
+    )
+    return {row[0] for row in conn.execute(query) if row[0]}

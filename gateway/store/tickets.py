@@ -1,0 +1,455 @@
+"""Tickets, messages and contacts: the snapshot threading reads and the writes that follow.
+
+All functions take a Connection inside the caller's transaction; the caller
+commits. Core statements only: this runs on the pipeline's hot path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from gateway.store.models import (
+    Attachment,
+    Channel,
+    Contact,
+    ContactIdentity,
+    Message,
+    MessageRef,
+    Ticket,
+    TicketStatus,
+    utcnow,
+)
+from gateway.threading.match import KnownThreads, TicketFacts
+
+tickets = Ticket.__table__
+messages = Message.__table__
+message_refs = MessageRef.__table__
+contacts = Contact.__table__
+identities = ContactIdentity.__table__
+channels = Channel.__table__
+attachments = Attachment.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """A message already in the store."""
+
+    pk: int
+    ticket: int
+    delivered_to: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A message to store on a ticket."""
+
+    inbound_id: int | None
+    direction: str
+    message_id: str
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    from_address: str
+    from_name: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    delivered_to: tuple[str, ...]
+    subject: str
+    date: datetime | None
+    text: str
+    html: str | None
+    raw_sha256: str | None
+    size: int
+    classification: str
+    repairs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NewAttachment:
+    """An attachment whose bytes are already in the blob store."""
+
+    sha256: str
+    filename: str | None
+    content_type: str
+    size: int
+    content_id: str | None
+    inline: bool
+
+
+def sync_channels(conn: Connection, configured: Iterable[tuple[str, str, str | None]]) -> None:
+    """Make the channels table hold the configured (name, kind, identity) rows."""
+    existing = {row.name: row for row in conn.execute(select(channels))}
+    for name, kind, identity in configured:
+        row = existing.get(name)
+        if row is None:
+            conn.execute(
+                insert(channels).values(
+                    name=name, kind=kind, identity=identity, settings={}, status="active"
+                )
+            )
+        elif row.kind != kind or row.identity != identity:
+            conn.execute(
+                update(channels)
+                .where(channels.c.id == row.id)
+                .values(kind=kind, identity=identity)
+            )
+
+
+def channel_ids(conn: Connection) -> dict[str, int]:
+    """Channel name → id."""
+    return {row.name: row.id for row in conn.execute(select(channels.c.name, channels.c.id))}
+
+
+def find_message(conn: Connection, message_id: str) -> StoredMessage | None:
+    """The stored message with this Message-ID, if any."""
+    row = conn.execute(
+        select(messages.c.id, messages.c.ticket_id, messages.c.delivered_to).where(
+            messages.c.message_id == message_id
+        )
+    ).first()
+    if row is None:
+        return None
+    return StoredMessage(row.id, row.ticket_id, tuple(row.delivered_to or ()))
+
+
+def add_delivery(conn: Connection, stored: StoredMessage, addresses: Iterable[str]) -> None:
+    """Record more team addresses that received a stored message."""
+    merged = sorted(set(stored.delivered_to) | set(addresses))
+    if merged != sorted(stored.delivered_to):
+        conn.execute(
+            update(messages).where(messages.c.id == stored.pk).values(delivered_to=merged)
+        )
+
+
+def load_known(
+    conn: Connection, message_id: str, keys: Sequence[str], token: int | None
+) -> KnownThreads:
+    """The snapshot :func:`gateway.threading.match.match_thread` decides on."""
+    by_message_id: dict[str, int] = {}
+    if keys:
+        query = select(messages.c.message_id, messages.c.ticket_id).where(
+            messages.c.message_id.in_(list(keys))
+        )
+        by_message_id = {row.message_id: _live(conn, row.ticket_id) for row in conn.execute(query)}
+    answered = {
+        _live(conn, row.ticket_id)
+        for row in conn.execute(
+            select(message_refs.c.ticket_id).where(message_refs.c.ref == message_id).distinct()
+        )
+    }
+    numbers = set(by_message_id.values()) | answered
+    token_facts = None
+    if token is not None:
+        token_facts = _facts(conn, token, with_participants=True)
+        if token_facts is not None and token_facts.number != token:
+            token_facts = None  # merged away: the token names an old number
+    facts = {n: f for n in numbers if (f := _facts(conn, n, with_participants=False))}
+    if token_facts is not None:
+        facts[token_facts.number] = token_facts
+    return KnownThreads(by_message_id, frozenset(answered), token_facts, facts)
+
+
+def _live(conn: Connection, number: int) -> int:
+    """Follow merges to the ticket that holds the conversation now."""
+    for _ in range(32):
+        merged = conn.execute(
+            select(tickets.c.merged_into).where(tickets.c.id == number)
+        ).scalar_one_or_none()
+        if merged is None:
+            return number
+        number = merged
+    return number
+
+
+def _facts(conn: Connection, number: int, *, with_participants: bool) -> TicketFacts | None:
+    row = conn.execute(
+        select(tickets.c.id, tickets.c.status, tickets.c.contact_id, tickets.c.merged_into).where(
+            tickets.c.id == number
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.merged_into is not None:
+        return _facts(conn, _live(conn, number), with_participants=with_participants)
+    people: set[str] = set()
+    if with_participants:
+        people.update(
+            value
+            for (value,) in conn.execute(
+                select(identities.c.value).where(
+                    identities.c.contact_id == row.contact_id, identities.c.kind == "email"
+                )
+            )
+        )
+        for msg in conn.execute(
+            select(messages.c.from_address, messages.c.to, messages.c.cc).where(
+                messages.c.ticket_id == number
+            )
+        ):
+            people.add(msg.from_address)
+            people.update(a.lower() for a in (*(msg.to or ()), *(msg.cc or ())))
+    return TicketFacts(row.id, row.status, frozenset(people))
+
+
+def contact_for(conn: Connection, address: str, name: str) -> int:
+    """The contact reached at ``address`` (lower-cased), created when new.
+
+    The first name seen stays, unless it was empty.
+    """
+    value = address.strip().lower()
+    row = conn.execute(
+        select(identities.c.contact_id, contacts.c.name)
+        .join(contacts, contacts.c.id == identities.c.contact_id)
+        .where(identities.c.kind == "email", identities.c.value == value)
+    ).first()
+    if row is not None:
+        if not row.name and name:
+            conn.execute(update(contacts).where(contacts.c.id == row.contact_id).values(name=name))
+        return int(row.contact_id)
+    contact_id = conn.execute(
+        insert(contacts).values(name=name, created_at=utcnow()).returning(contacts.c.id)
+    ).scalar_one()
+    conn.execute(
+        insert(identities).values(
+            contact_id=contact_id, kind="email", value=value, display=address.strip()
+        )
+    )
+    return int(contact_id)
+
+
+def create_ticket(
+    conn: Connection, *, channel_id: int, contact_id: int, subject: str, pipeline: str
+) -> int:
+    """A new ticket; returns its number."""
+    now = utcnow()
+    return int(
+        conn.execute(
+            insert(tickets)
+            .values(
+                channel_id=channel_id,
+                contact_id=contact_id,
+                subject=subject,
+                status=TicketStatus.NEW.value,
+                pipeline=pipeline,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(tickets.c.id)
+        ).scalar_one()
+    )
+
+
+def add_message(
+    conn: Connection, ticket: int, message: NewMessage, files: Sequence[NewAttachment] = ()
+) -> int:
+    """Store ``message`` on ``ticket`` with its references and attachments; returns its key."""
+    now = utcnow()
+    values: dict[str, Any] = {
+        "ticket_id": ticket,
+        "inbound_id": message.inbound_id,
+        "direction": message.direction,
+        "message_id": message.message_id,
+        "in_reply_to": message.in_reply_to,
+        "references": list(message.references),
+        "from_address": message.from_address,
+        "from_name": message.from_name,
+        "to": list(message.to),
+        "cc": list(message.cc),
+        "delivered_to": list(message.delivered_to),
+        "subject": message.subject,
+        "date": message.date,
+        "received_at": now,
+        "text": message.text,
+        "html": message.html,
+        "raw_sha256": message.raw_sha256,
+        "size": message.size,
+        "classification": message.classification,
+        "repairs": list(message.repairs),
+    }
+    pk = int(conn.execute(insert(messages).values(values).returning(messages.c.id)).scalar_one())
+    refs = {r for r in (message.in_reply_to, *message.references) if r}
+    if refs:
+        conn.execute(
+            insert(message_refs),
+            [{"message_pk": pk, "ticket_id": ticket, "ref": ref} for ref in sorted(refs)],
+        )
+    if files:
+        conn.execute(
+            insert(attachments),
+            [
+                {
+                    "message_pk": pk,
+                    "sha256": f.sha256,
+                    "filename": f.filename,
+                    "content_type": f.content_type,
+                    "size": f.size,
+                    "content_id": f.content_id,
+                    "inline": f.inline,
+                }
+                for f in files
+            ],
+        )
+    return pk
+
+
+def touch_ticket(
+    conn: Connection, ticket: int, *, at: datetime, status: str | None = None
+) -> None:
+    """A message landed on ``ticket`` at ``at``; optionally change its status."""
+    values: dict[str, Any] = {"updated_at": utcnow(), "last_message_at": at}
+    if status is not None:
+        values["status"] = status
+    conn.execute(update(tickets).where(tickets.c.id == ticket).values(values))
+
+
+def set_subject(conn: Connection, ticket: int, subject: str) -> None:
+    """Give ``ticket`` a new subject."""
+    conn.execute(update(tickets).where(tickets.c.id == ticket).values(subject=subject))
+
+
+def ticket_status(conn: Connection, ticket: int) -> str:
+    """The status of ``ticket``."""
+    return str(conn.execute(select(tickets.c.status).where(tickets.c.id == ticket)).scalar_one())
+
+
+def merge_into(conn: Connection, target: int, others: Sequence[int]) -> None:
+    """Move every message of ``others`` to ``target`` and mark them merged."""
+    for other in others:
+        if other == target:
+            continue
+        conn.execute(update(messages).where(messages.c.ticket_id == other).values(ticket_id=target))
+        conn.execute(
+            update(message_refs).where(message_refs.c.ticket_id == other).values(ticket_id=target)
+        )
+        conn.execute(
+            update(tickets)
+            .where(tickets.c.id == other)
+            .values(merged_into=target, status=TicketStatus.CLOSED.value, updated_at=utcnow())
+        )
+    first = conn.execute(
+        select(func.min(tickets.c.created_at)).where(tickets.c.id.in_([target, *others]))
+    ).scalar_one()
+    last = conn.execute(
+        select(func.max(messages.c.received_at)).where(messages.c.ticket_id == target)
+    ).scalar_one()
+    conn.execute(
+        update(tickets)
+        .where(tickets.c.id == target)
+        .values(created_at=first, last_message_at=last, updated_at=utcnow())
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TicketSummary:
+    """One line of ``gateway tickets list``."""
+
+    number: int
+    subject: str
+    status: str
+    contact: str
+    contact_name: str
+    channel: str
+    message_count: int
+    created_at: datetime
+    updated_at: datetime
+    last_message_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    """A message as ``gateway tickets show`` prints it."""
+
+    direction: str
+    from_address: str
+    from_name: str
+    message_id: str
+    date: datetime | None
+    received_at: datetime
+    subject: str
+    text: str
+    delivered_to: tuple[str, ...]
+    classification: str
+
+
+def _summary_query() -> Any:
+    counts = (
+        select(messages.c.ticket_id, func.count().label("n"))
+        .group_by(messages.c.ticket_id)
+        .subquery()
+    )
+    return (
+        select(
+            tickets,
+            identities.c.display.label("contact"),
+            contacts.c.name.label("contact_name"),
+            channels.c.name.label("channel"),
+            func.coalesce(counts.c.n, 0).label("message_count"),
+        )
+        .join(contacts, contacts.c.id == tickets.c.contact_id)
+        .join(
+            identities,
+            (identities.c.contact_id == contacts.c.id) & (identities.c.kind == "email"),
+            isouter=True,
+        )
+        .join(channels, channels.c.id == tickets.c.channel_id)
+        .join(counts, counts.c.ticket_id == tickets.c.id, isouter=True)
+        .where(tickets.c.merged_into.is_(None))
+    )
+
+
+def _summary(row: Any) -> TicketSummary:
+    return TicketSummary(
+        number=row.id,
+        subject=row.subject,
+        status=row.status,
+        contact=row.contact or "",
+        contact_name=row.contact_name or "",
+        channel=row.channel,
+        message_count=int(row.message_count),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        last_message_at=row.last_message_at,
+    )
+
+
+def list_tickets(
+    conn: Connection, *, status: str | None = None, limit: int = 100
+) -> list[TicketSummary]:
+    """Tickets, most recently updated first (merged-away tickets left out)."""
+    query = _summary_query().order_by(tickets.c.updated_at.desc(), tickets.c.id.desc())
+    if status is not None:
+        query = query.where(tickets.c.status == status)
+    return [_summary(row) for row in conn.execute(query.limit(limit))]
+
+
+def get_ticket(conn: Connection, number: int) -> tuple[TicketSummary, list[MessageView]] | None:
+    """A ticket and its conversation, oldest message first; follows merges."""
+    number = _live(conn, number)
+    row = conn.execute(_summary_query().where(tickets.c.id == number)).first()
+    if row is None:
+        return None
+    query = (
+        select(messages)
+        .where(messages.c.ticket_id == number)
+        .order_by(func.coalesce(messages.c.date, messages.c.received_at), messages.c.id)
+    )
+    views = [
+        MessageView(
+            direction=m.direction,
+            from_address=m.from_address,
+            from_name=m.from_name,
+            message_id=m.message_id,
+            date=m.date,
+            received_at=m.received_at,
+            subject=m.subject,
+            text=m.text,
+            delivered_to=tuple(m.delivered_to or ()),
+            classification=m.classification,
+        )
+        for m in conn.execute(query)
+    ]
+    return _summary(row), views
