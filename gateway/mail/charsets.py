@@ -203,6 +203,18 @@ def _strict(data: bytes, codec: str) -> str | None:
         return None
 
 
+@lru_cache(maxsize=512)
+def _resolve(declared: str | None) -> tuple[str | None, str, bool, bool]:
+    """(codec, repair prefix, single-byte?, not ASCII-safe?) for a declared label."""
+    codec = canonical_charset(declared)
+    label = _clean_label(declared) if declared is not None else ""
+    if codec is None:
+        what = "charset: missing" if not label else f"charset: unknown '{label}'"
+        return None, what, False, False
+    stateful = _squash(codec).startswith(_NOT_ASCII_SAFE)
+    return codec, f"charset: declared {label}", _is_single_byte(codec), stateful
+
+
 def decode_bytes(data: bytes, declared: str | None, *, guess: bool = True) -> Decoded:
     """Decode ``data`` declared as ``declared`` (a raw label or ``None``); never raises.
 
@@ -212,23 +224,12 @@ def decode_bytes(data: bytes, declared: str | None, *, guess: bool = True) -> De
     repair whatever was declared. ``guess=False`` skips charset-normalizer
     (for headers, which are too short for it).
     """
-    codec = canonical_charset(declared)
-    label = _clean_label(declared) if declared is not None else ""
-    # ISO-2022 and UTF-7/16/32 are 7-bit or not ASCII-compatible: never short-cut them.
-    stateful = codec is not None and _squash(codec).startswith(_NOT_ASCII_SAFE)
+    codec, what, single_byte, stateful = _resolve(declared)
     if not stateful and data.isascii():
         return Decoded(data.decode("ascii"), "ascii", None)
 
-    if codec is None:
-        if declared is None or _squash(label) in _NO_CHARSET:
-            what = "charset: missing"
-        else:
-            what = f"charset: unknown '{label}'"
-    else:
-        what = f"charset: declared {label}"
-
     if codec is not None:
-        if _is_single_byte(codec):
+        if single_byte:
             # Mislabelled UTF-8 is the most common charset lie; single-byte
             # charsets decode anything, so test UTF-8 first.
             text = _strict(data, "utf-8")
@@ -258,13 +259,20 @@ def decode_bytes(data: bytes, declared: str | None, *, guess: bool = True) -> De
         return Decoded(
             data.decode(guessed, "replace"), guessed, f"{what}, decoded as {_display(guessed)}"
         )
-    if codec is not None and not _is_single_byte(codec):
+    if codec is not None and not single_byte:
         # A multibyte charset with a few bad sequences: its own reading with
         # replacement keeps the rest of the text (a cp1252 reading would not).
-        return Decoded(data.decode(codec, "replace"), codec, f"{what}, invalid bytes replaced")
+        text = data.decode(codec, "replace")
+        if codec not in ("utf-8", "utf_8") or _has_real_non_ascii(text):
+            return Decoded(text, codec, f"{what}, invalid bytes replaced")
     return Decoded(
         data.decode("cp1252", "replace"), "windows-1252", f"{what}, decoded as windows-1252"
     )
+
+
+def _has_real_non_ascii(text: str) -> bool:
+    """Whether text decoded with replacement holds a non-ASCII character that decoded."""
+    return not text.replace("\ufffd", "").isascii()
 
 
 def decode_header_bytes(data: bytes) -> Decoded:

@@ -301,6 +301,8 @@ def _message_id(value: str | None, repairs: _Repairs) -> str | None:
         return None
     found = _ids(value)
     if found:
+        if "<" not in value:
+            repairs.add("Message-ID without angle brackets")
         return found[0][:998]
     token = _COMMENT.sub(" ", value).strip().split()
     if token and token[0].strip("<>"):
