@@ -269,7 +269,11 @@ def _decode_word(encoding: str, payload: str) -> bytes | None:
     raw = payload.encode("utf-8", "replace")
     if encoding in "qQ":
         return binascii.a2b_qp(raw, header=True)
-    return _decode_base64(raw)[0] if raw.strip() else b""
+    if not raw.strip():
+        return b""
+    decoded = _decode_base64(raw)[0]
+    # Nothing decodable at all: the caller keeps the literal text instead.
+    return decoded or None
 
 
 def _clean_value(text: str) -> str:
