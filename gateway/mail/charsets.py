@@ -106,6 +106,10 @@ _TRUSTED_GUESSES = frozenset(
 # Guesses that mean "some western single-byte charset": windows-1252 reads them all.
 _WESTERN_GUESSES = frozenset({"cp1252", "latin_1", "iso8859_15", "iso8859_1", "ascii"})
 
+# Latin-script single-byte guesses that compete with windows-1252.
+_LATIN_GUESSES = frozenset({"cp1250", "cp1254", "cp1257", "cp1258", "iso8859_2", "iso8859_9"})
+_EVIDENCE_SAMPLE = 4096
+
 # charset-normalizer is slow on short text and unreliable there; below this it
 # is skipped and windows-1252 is used.
 _MIN_GUESS_BYTES = 256
@@ -191,9 +195,23 @@ def _guess(data: bytes) -> str | None:
     encoding = str(best.encoding)
     if encoding in _WESTERN_GUESSES:
         return "windows-1252"
+    if encoding in _LATIN_GUESSES and not _letters_only_in(data[:_EVIDENCE_SAMPLE], encoding):
+        # charset-normalizer leans to cp1250 and friends for German or French
+        # text, turning è into č; such a guess must explain some byte that
+        # windows-1252 cannot read as a letter.
+        return "windows-1252"
     if encoding in _TRUSTED_GUESSES:
         return encoding
     return None
+
+
+def _letters_only_in(data: bytes, codec: str) -> bool:
+    """Whether ``codec`` reads some byte as a letter that windows-1252 does not."""
+    guessed = data.decode(codec, "replace")
+    western = data.decode("cp1252", "replace")
+    if len(guessed) != len(western):
+        return True
+    return any(g.isalpha() and not w.isalpha() for g, w in zip(guessed, western, strict=True))
 
 
 def _strict(data: bytes, codec: str) -> str | None:

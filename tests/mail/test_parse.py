@@ -518,12 +518,18 @@ def test_canonical_charset_names() -> None:
     assert decode_bytes("Привет, как дела?".encode("koi8-r"), "koi8r").text == "Привет, как дела?"
 
 
-def test_long_latin1_without_charset_uses_a_guess_or_cp1252() -> None:
-    text = "Sehr geehrte Damen und Herren, die Lieferung kam beschädigt an. " * 8
+def test_long_latin1_without_charset_is_windows_1252() -> None:
+    text = "Sehr geehrte Damen und Herren, die Lieferung kam beschädigt an. Très bien. " * 8
     decoded = decode_bytes(text.encode("latin-1"), None)
-    assert "beschädigt" in decoded.text
-    assert decoded.repair is not None
-    assert decoded.repair.startswith("charset: missing")
+    assert decoded.text == text
+    assert decoded.repair == "charset: missing, decoded as windows-1252"
+
+
+def test_long_polish_without_charset_is_guessed() -> None:
+    text = "Dzień dobry, proszę o pomoc z zamówieniem. Źle działa łączność. " * 8
+    decoded = decode_bytes(text.encode("cp1250"), None)
+    assert decoded.text == text
+    assert decoded.repair == "charset: missing, decoded as cp1250"
 
 
 def test_typical_message_is_fast() -> None:
