@@ -91,8 +91,15 @@ def _peer(session: Session) -> str | None:
     return str(peer) if peer else None
 
 
+# RFC 5321 caps lines at 1000 octets, but real mail breaks that and Postfix passes it on;
+# refusing it would bounce a customer's mail, so accept long lines (the size limit still holds).
+LINE_LENGTH_LIMIT = 1 << 20
+
+
 class GatewaySMTP(SMTP):
     """aiosmtpd's SMTP with enhanced status codes on its own size refusals."""
+
+    line_length_limit = LINE_LENGTH_LIMIT
 
     async def push(self, status: Any) -> None:
         """Send a reply line, rewriting aiosmtpd's bare size refusals."""
@@ -103,6 +110,8 @@ class GatewaySMTP(SMTP):
 
 class GatewayLMTP(LMTP):
     """aiosmtpd's LMTP with per-recipient size refusals."""
+
+    line_length_limit = LINE_LENGTH_LIMIT
 
     async def push(self, status: Any) -> None:
         """Send a reply line; after DATA, one per recipient as LMTP wants."""
