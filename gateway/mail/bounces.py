@@ -125,6 +125,7 @@ def is_machine_sender(mail: ParsedMail) -> bool:
 
 
 _TAG = re.compile(r"<[^<>]{0,2000}>")
+_BLOCK_TAG = re.compile(r"<(?:br|/p|/div|/tr|/li|/h[1-6]|/td|/table)\b[^<>]{0,200}>", re.IGNORECASE)
 _STYLE = re.compile(r"<(style|script)\b[^>]{0,500}>.{0,20000}?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 
@@ -135,7 +136,8 @@ def notice_text(mail: ParsedMail, limit: int = SCAN_LIMIT) -> str:
         return mail.text[:limit]
     if mail.html:
         html = _STYLE.sub(" ", mail.html[: limit * 2])
-        text = _TAG.sub(" ", html)
+        # Block ends become line ends: line-anchored patterns still work on HTML-only notices.
+        text = _TAG.sub(" ", _BLOCK_TAG.sub("\n", html))
         text = text.replace("&nbsp;", " ").replace("&lt;", "<").replace("&gt;", ">")
         return _SPACES.sub(" ", text.replace("&amp;", "&"))[:limit]
     return ""
