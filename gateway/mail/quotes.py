@@ -186,11 +186,14 @@ _FORWARD_INTRO = re.compile(
     re.IGNORECASE,
 )
 _SEPARATOR = re.compile(
-    r"^[-=_*\s]{0,3}[-=]{2,}\s*(?P<words>.{3,60}?)\s*[-=]{2,}[-=\s]{0,3}$",
+    r"^[-=_*\s]{0,3}[-=]{2,}\s*(?P<words>[^-=].{2,300}?)\s*[-=]{2,}[-=\s]{0,3}$",
 )
+# A link a client appended to its footer ("Get Outlook for iOS<https://aka.ms/...>").
+_LINK = re.compile(r"\s?<(?:https?|mailto):[^<>\s]{1,2000}>")
+_TIME = re.compile(r"\d{1,2}[:.]\d{2}")
 _ORIGINAL_WORDS = re.compile(
     r"^(?:Original Message|Original|Ursprüngliche Nachricht|Originalnachricht|Originale Nachricht"
-    r"|Message d'origine|Message original|Oorspronkelijk bericht|Origineel bericht"
+    r"|Message d['’]origine|Message original|Oorspronkelijk bericht|Origineel bericht"
     r"|Mensaje original|Messaggio originale|Mensagem original|Mensagem Original"
     r"|Ursprungligt meddelande|Originalmeddelande|Oprindelig meddelelse|Opprinnelig melding"
     r"|Alkuperäinen viesti|Wiadomość oryginalna|Oryginalna wiadomość|Původní zpráva"
@@ -246,7 +249,7 @@ _QUOTE_LINE = re.compile(r"^[ \t]{0,3}>")
 
 _FOOTER = re.compile(
     r"^(?:Sent (?:from|with|via|using) \S.*"
-    r"|Get Outlook for \S.*|Download Outlook for \S.*"
+    r"|Get Outlook for \S.*|Download Outlook for \S.*|Outlook für .{1,60} beziehen"
     r"|Von meinem .{1,60} gesendet\.?|Gesendet (?:von|mit|vom|aus) .{1,60}"
     r"|Von .{1,40} gesendet\.?"
     r"|Envoyé (?:de|depuis|à partir de|avec) .{1,60}|Obtenir Outlook pour .{1,30}"
@@ -264,7 +267,9 @@ _FOOTER = re.compile(
     r"|.{1,40}から送信|发自我的.{1,40}|從我的.{1,40}傳送|发送自.{1,40}|來自我的.{1,40})$",
     re.IGNORECASE,
 )
+# A footer is a short phrase; a longer line starting "Sent from my ..." is a sentence.
 _MAX_FOOTER_LINE = 100
+_MAX_FOOTER_WORDS = 8
 
 
 @dataclass(slots=True)
@@ -498,6 +503,10 @@ def _attribution(lines: list[str], index: int, stripped: str) -> tuple[int, str,
             return start, "date and address", True
     if len(stripped) <= 300 and _LOOSE_ATTRIBUTION.search(stripped):
         return index, "short", False
+    # Any other short line naming a mailbox or a time, ending in a colon, that
+    # a quote follows: a customised attribution ("* Sam <s@x> [2025-03-03]:").
+    if len(stripped) <= 200 and ("@" in stripped or _TIME.search(stripped)):
+        return index, "custom", False
     return None
 
 
@@ -536,8 +545,13 @@ def _strip_signature(lines: list[str]) -> tuple[list[str], list[str], str]:
             rest = [rest_line for rest_line in lines[index + 1 :] if rest_line.strip()]
             if len(rest) <= 10:
                 return lines[:index], lines[index + 1 :], "signature delimiter"
-        stripped = line.strip().replace("\u00a0", " ")
-        if stripped and len(stripped) <= _MAX_FOOTER_LINE and _FOOTER.match(stripped):
+        stripped = _LINK.sub("", line.strip().replace("\u00a0", " "))
+        if (
+            stripped
+            and len(stripped) <= _MAX_FOOTER_LINE
+            and stripped.count(" ") < _MAX_FOOTER_WORDS
+            and _FOOTER.match(stripped)
+        ):
             rest = [rest_line for rest_line in lines[index + 1 :] if rest_line.strip()]
             if len(rest) <= 3:
                 return lines[:index], lines[index:], "mobile footer"

@@ -1,0 +1,700 @@
+"""extract_reply over real-shaped replies from many clients and languages, plus rule cases."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gateway.mail.parse import parse_message
+from gateway.mail.quotes import ReplyText, extract_reply
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "mail" / "replies"
+
+# fixture -> the text the sender typed (whitespace is compared normalised)
+REPLIES: dict[str, tuple[str, ...]] = {
+    "apple-mail-reply-de.eml": (
+        "Hallo,",
+        "",
+        "vielen Dank, der Ersatz ist heute angekommen und funktioniert einwandfrei.",
+        "",
+        "Mit freundlichen Grüßen",
+        "Jürgen Weiß",
+    ),
+    "apple-mail-reply-en.eml": (
+        "Hi,",
+        "",
+        "thanks for the quick answer. The replacement arrived today and works fine.",
+        "",
+        "Best regards,",
+        "Anna",
+    ),
+    "gmail-android-reply-es.eml": (
+        "Perfecto, muchas gracias.",
+        "",
+        "Lucía",
+    ),
+    "gmail-web-forward-note-en.eml": (
+        "Looping in our facilities team; they ordered the other unit.",
+    ),
+    "gmail-web-reply-cs.eml": (
+        "Dobrý den,",
+        "",
+        "děkuji, náhrada dnes dorazila a funguje bez problémů.",
+        "",
+        "S pozdravem",
+        "Petr Novák",
+    ),
+    "gmail-web-reply-da.eml": (
+        "Hej,",
+        "",
+        "tak, erstatningen kom i dag og virker fint.",
+        "",
+        "Venlig hilsen",
+        "Mette",
+    ),
+    "gmail-web-reply-de.eml": (
+        "Hallo,",
+        "",
+        "vielen Dank, der Ersatz ist heute angekommen und funktioniert einwandfrei.",
+        "",
+        "Mit freundlichen Grüßen",
+        "Jürgen Weiß",
+    ),
+    "gmail-web-reply-en.eml": (
+        "Hi,",
+        "",
+        "thanks for the quick answer. The replacement arrived today and works fine.",
+        "",
+        "Best regards,",
+        "Anna",
+    ),
+    "gmail-web-reply-es.eml": (
+        "Hola,",
+        "",
+        "gracias, el reemplazo llegó hoy y funciona perfectamente.",
+        "",
+        "Saludos,",
+        "Lucía",
+    ),
+    "gmail-web-reply-fi.eml": (
+        "Hei,",
+        "",
+        "kiitos, korvaava tuote tuli tänään ja toimii hyvin.",
+        "",
+        "Ystävällisin terveisin",
+        "Matti Virtanen",
+    ),
+    "gmail-web-reply-fr.eml": (
+        "Bonjour,",
+        "",
+        "merci, le remplacement est arrivé aujourd'hui et fonctionne très bien.",
+        "",
+        "Cordialement,",
+        "Luc Martin",
+    ),
+    "gmail-web-reply-it.eml": (
+        "Buongiorno,",
+        "",
+        "grazie, la sostituzione è arrivata oggi e funziona benissimo.",
+        "",
+        "Cordiali saluti,",
+        "Marco Rossi",
+    ),
+    "gmail-web-reply-ja.eml": (
+        "お世話になっております。",
+        "",
+        "交換品は本日届き、問題なく動作しています。",
+        "ありがとうございました。",
+        "",
+        "山田",
+    ),
+    "gmail-web-reply-nl.eml": (
+        "Hallo,",
+        "",
+        "bedankt, de vervanging is vandaag aangekomen en werkt prima.",
+        "",
+        "Met vriendelijke groet,",
+        "Jan de Vries",
+    ),
+    "gmail-web-reply-no.eml": (
+        "Hei,",
+        "",
+        "takk, erstatningen kom i dag og fungerer fint.",
+        "",
+        "Med vennlig hilsen",
+        "Ola Nordmann",
+    ),
+    "gmail-web-reply-pl.eml": (
+        "Dzień dobry,",
+        "",
+        "dziękuję, zamiennik dotarł dzisiaj i działa bez zarzutu.",
+        "",
+        "Pozdrawiam",
+        "Katarzyna Nowak",
+    ),
+    "gmail-web-reply-pt.eml": (
+        "Olá,",
+        "",
+        "obrigado, a substituição chegou hoje e está funcionando.",
+        "",
+        "Atenciosamente,",
+        "João Silva",
+    ),
+    "gmail-web-reply-ru.eml": (
+        "Здравствуйте,",
+        "",
+        "спасибо, замена пришла сегодня и работает отлично.",
+        "",
+        "С уважением,",
+        "Иван Петров",
+    ),
+    "gmail-web-reply-sv.eml": (
+        "Hej,",
+        "",
+        "tack, ersättningen kom idag och fungerar utmärkt.",
+        "",
+        "Med vänliga hälsningar",
+        "Erik",
+    ),
+    "gmail-web-reply-tr.eml": (
+        "Merhaba,",
+        "",
+        "teşekkürler, yenisi bugün geldi ve sorunsuz çalışıyor.",
+        "",
+        "Saygılarımla,",
+        "Ahmet Yılmaz",
+    ),
+    "gmail-web-reply-zh.eml": (
+        "您好，",
+        "",
+        "谢谢，替换件今天已经收到，使用正常。",
+        "",
+        "王伟",
+    ),
+    "gmail-web-signature-nl.eml": (
+        "Hoi,",
+        "",
+        "Klopt, het is opgelost. Bedankt!",
+        "",
+        "Groet,",
+        "Jan",
+    ),
+    "gmx-reply-de.eml": (
+        "Hallo zusammen,",
+        "",
+        "das Gerät läuft jetzt, danke.",
+        "",
+        "Viele Grüße",
+        "Sabine Krüger",
+    ),
+    "iphone-reply-en.eml": (
+        "Hi,",
+        "",
+        "thanks for the quick answer. The replacement arrived today and works fine.",
+        "",
+        "Best regards,",
+        "Anna",
+    ),
+    "iphone-reply-fr.eml": (
+        "Bonjour,",
+        "",
+        "merci, le remplacement est arrivé aujourd'hui et fonctionne très bien.",
+        "",
+        "Cordialement,",
+        "Luc Martin",
+    ),
+    "iphone-reply-ja.eml": (
+        "お世話になっております。",
+        "",
+        "交換品は本日届き、問題なく動作しています。",
+        "ありがとうございました。",
+        "",
+        "山田",
+    ),
+    "iphone-reply-nl.eml": (
+        "Hallo,",
+        "",
+        "bedankt, de vervanging is vandaag aangekomen en werkt prima.",
+        "",
+        "Met vriendelijke groet,",
+        "Jan de Vries",
+    ),
+    "iphone-reply-sv.eml": (
+        "Hej,",
+        "",
+        "tack, ersättningen kom idag och fungerar utmärkt.",
+        "",
+        "Med vänliga hälsningar",
+        "Erik",
+    ),
+    "mutt-interleaved-en.eml": (
+        "It says 2.4.1 on the About screen.",
+        "",
+        "Yes, every time. I attached the log from this morning.",
+    ),
+    "outlook-2010-plain-reply-it.eml": (
+        "Buongiorno,",
+        "",
+        "confermo, tutto risolto.",
+        "",
+        "Saluti",
+        "Marco",
+    ),
+    "outlook-desktop-reply-cs.eml": (
+        "Dobrý den,",
+        "",
+        "děkuji, náhrada dnes dorazila a funguje bez problémů.",
+        "",
+        "S pozdravem",
+        "Petr Novák",
+    ),
+    "outlook-desktop-reply-da.eml": (
+        "Hej,",
+        "",
+        "tak, erstatningen kom i dag og virker fint.",
+        "",
+        "Venlig hilsen",
+        "Mette",
+    ),
+    "outlook-desktop-reply-de.eml": (
+        "Hallo,",
+        "",
+        "vielen Dank, der Ersatz ist heute angekommen und funktioniert einwandfrei.",
+        "",
+        "Mit freundlichen Grüßen",
+        "Jürgen Weiß",
+    ),
+    "outlook-desktop-reply-en.eml": (
+        "Hi,",
+        "",
+        "thanks for the quick answer. The replacement arrived today and works fine.",
+        "",
+        "Best regards,",
+        "Anna",
+    ),
+    "outlook-desktop-reply-fi.eml": (
+        "Hei,",
+        "",
+        "kiitos, korvaava tuote tuli tänään ja toimii hyvin.",
+        "",
+        "Ystävällisin terveisin",
+        "Matti Virtanen",
+    ),
+    "outlook-desktop-reply-fr.eml": (
+        "Bonjour,",
+        "",
+        "merci, le remplacement est arrivé aujourd'hui et fonctionne très bien.",
+        "",
+        "Cordialement,",
+        "Luc Martin",
+    ),
+    "outlook-desktop-reply-it.eml": (
+        "Buongiorno,",
+        "",
+        "grazie, la sostituzione è arrivata oggi e funziona benissimo.",
+        "",
+        "Cordiali saluti,",
+        "Marco Rossi",
+    ),
+    "outlook-desktop-reply-ja.eml": (
+        "お世話になっております。",
+        "",
+        "交換品は本日届き、問題なく動作しています。",
+        "ありがとうございました。",
+        "",
+        "山田",
+    ),
+    "outlook-desktop-reply-nl.eml": (
+        "Hallo,",
+        "",
+        "bedankt, de vervanging is vandaag aangekomen en werkt prima.",
+        "",
+        "Met vriendelijke groet,",
+        "Jan de Vries",
+    ),
+    "outlook-desktop-reply-pl.eml": (
+        "Dzień dobry,",
+        "",
+        "dziękuję, zamiennik dotarł dzisiaj i działa bez zarzutu.",
+        "",
+        "Pozdrawiam",
+        "Katarzyna Nowak",
+    ),
+    "outlook-desktop-reply-pt.eml": (
+        "Olá,",
+        "",
+        "obrigado, a substituição chegou hoje e está funcionando.",
+        "",
+        "Atenciosamente,",
+        "João Silva",
+    ),
+    "outlook-desktop-reply-ru.eml": (
+        "Здравствуйте,",
+        "",
+        "спасибо, замена пришла сегодня и работает отлично.",
+        "",
+        "С уважением,",
+        "Иван Петров",
+    ),
+    "outlook-desktop-reply-tr.eml": (
+        "Merhaba,",
+        "",
+        "teşekkürler, yenisi bugün geldi ve sorunsuz çalışıyor.",
+        "",
+        "Saygılarımla,",
+        "Ahmet Yılmaz",
+    ),
+    "outlook-desktop-reply-zh.eml": (
+        "您好，",
+        "",
+        "谢谢，替换件今天已经收到，使用正常。",
+        "",
+        "王伟",
+    ),
+    "outlook-ios-reply-de.eml": (
+        "Hallo,",
+        "",
+        "vielen Dank, der Ersatz ist heute angekommen und funktioniert einwandfrei.",
+        "",
+        "Mit freundlichen Grüßen",
+        "Jürgen Weiß",
+    ),
+    "outlook-ios-reply-en.eml": (
+        "Hi,",
+        "",
+        "thanks for the quick answer. The replacement arrived today and works fine.",
+        "",
+        "Best regards,",
+        "Anna",
+    ),
+    "outlook-web-reply-en.eml": (
+        "Hi,",
+        "",
+        "thanks for the quick answer. The replacement arrived today and works fine.",
+        "",
+        "Best regards,",
+        "Anna",
+    ),
+    "outlook-web-reply-es.eml": (
+        "Hola,",
+        "",
+        "gracias, el reemplazo llegó hoy y funciona perfectamente.",
+        "",
+        "Saludos,",
+        "Lucía",
+    ),
+    "outlook-web-reply-no.eml": (
+        "Hei,",
+        "",
+        "takk, erstatningen kom i dag og fungerer fint.",
+        "",
+        "Med vennlig hilsen",
+        "Ola Nordmann",
+    ),
+    "outlook-web-reply-sv.eml": (
+        "Hej,",
+        "",
+        "tack, ersättningen kom idag och fungerar utmärkt.",
+        "",
+        "Med vänliga hälsningar",
+        "Erik",
+    ),
+    "proton-reply-en.eml": (
+        "Hello,",
+        "",
+        "Confirmed, the replacement is here. You can close the ticket.",
+    ),
+    "samsung-email-reply-en.eml": ("Got it, thank you!",),
+    "thunderbird-bottom-reply-cs.eml": (
+        "Dobrý den,",
+        "",
+        "děkuji, náhrada dnes dorazila a funguje bez problémů.",
+        "",
+        "S pozdravem",
+        "Petr Novák",
+    ),
+    "thunderbird-bottom-reply-en.eml": (
+        "Hi,",
+        "",
+        "thanks for the quick answer. The replacement arrived today and works fine.",
+        "",
+        "Best regards,",
+        "Anna",
+    ),
+    "thunderbird-reply-de.eml": (
+        "Hallo,",
+        "",
+        "vielen Dank, der Ersatz ist heute angekommen und funktioniert einwandfrei.",
+        "",
+        "Mit freundlichen Grüßen",
+        "Jürgen Weiß",
+    ),
+    "thunderbird-reply-pl.eml": (
+        "Dzień dobry,",
+        "",
+        "dziękuję, zamiennik dotarł dzisiaj i działa bez zarzutu.",
+        "",
+        "Pozdrawiam",
+        "Katarzyna Nowak",
+    ),
+    "thunderbird-reply-ru.eml": (
+        "Здравствуйте,",
+        "",
+        "спасибо, замена пришла сегодня и работает отлично.",
+        "",
+        "С уважением,",
+        "Иван Петров",
+    ),
+    "webde-reply-de.eml": (
+        "Hallo zusammen,",
+        "",
+        "das Gerät läuft jetzt, danke.",
+        "",
+        "Viele Grüße",
+        "Sabine Krüger",
+    ),
+    "yahoo-android-reply-en.eml": (
+        "Hi,",
+        "",
+        "the new unit works, thanks.",
+        "",
+        "Tom",
+    ),
+    "zoho-reply-de.eml": (
+        "Hallo,",
+        "",
+        "passt, danke für die schnelle Hilfe!",
+        "",
+        "Grüße",
+        "Jürgen",
+    ),
+}
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _read(name: str) -> tuple[str, str | None]:
+    mail = parse_message((FIXTURES / name).read_bytes())
+    return mail.text, mail.html
+
+
+def test_every_fixture_is_in_the_table() -> None:
+    assert sorted(p.name for p in FIXTURES.glob("*.eml")) == sorted(REPLIES)
+
+
+EXPECTED = sorted((name, "\n".join(lines)) for name, lines in REPLIES.items())
+
+
+@pytest.mark.parametrize(("fixture", "expected"), EXPECTED)
+def test_new_text_of_fixture(fixture: str, expected: str) -> None:
+    text, html = _read(fixture)
+    reply = extract_reply(text, html)
+    assert _norm(reply.new_text) == _norm(expected), reply.method
+    assert reply.quoted, "every fixture quotes the support mail"
+    assert "Acme Support" not in reply.new_text
+
+
+@pytest.mark.parametrize(("fixture", "expected"), EXPECTED)
+def test_new_text_from_plain_part_alone(fixture: str, expected: str) -> None:
+    text, _ = _read(fixture)
+    assert _norm(extract_reply(text).new_text) == _norm(expected)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [(name, want) for name, want in EXPECTED if _read(name)[1] is not None],
+)
+def test_new_text_from_html_part_alone(fixture: str, expected: str) -> None:
+    _, html = _read(fixture)
+    assert html is not None
+    assert _norm(extract_reply("", html).new_text) == _norm(expected)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "method"),
+    [
+        ("gmail-web-reply-de.eml", "html gmail_quote"),
+        ("outlook-desktop-reply-en.eml", "html outlook header box"),
+        ("outlook-web-reply-en.eml", "html outlook divRplyFwdMsg"),
+        ("apple-mail-reply-en.eml", 'html blockquote type="cite"'),
+        ("thunderbird-reply-de.eml", "html moz-cite-prefix"),
+        ("yahoo-android-reply-en.eml", "html yahoo_quoted"),
+        ("zoho-reply-de.eml", "html zoho zmail_extra"),
+        ("proton-reply-en.eml", "html protonmail_quote"),
+        ("gmx-reply-de.eml", "outlook header block"),
+        ("outlook-2010-plain-reply-it.eml", "original message separator"),
+        ("thunderbird-reply-pl.eml", "attribution line (pl)"),
+        ("samsung-email-reply-en.eml", "original message separator"),
+    ],
+)
+def test_method_names_the_rule(fixture: str, method: str) -> None:
+    text, html = _read(fixture)
+    assert extract_reply(text, html).method.startswith(method)
+
+
+def test_signature_and_footer_are_returned() -> None:
+    reply = extract_reply(*_read("gmail-web-signature-nl.eml"))
+    assert reply.signature.startswith("Jan de Vries\nInkoop")
+    assert reply.method == "html gmail_quote + signature delimiter"
+    iphone = extract_reply(*_read("iphone-reply-fr.eml"))
+    assert iphone.signature == "Envoyé de mon iPhone"
+
+
+# --- rules on plain strings ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "method"),
+    [
+        (
+            "Fine.\n\nOn Monday, March 3, 2025 at 10:15:00 AM GMT+1, Acme Support Team\n"
+            "<support@example.com> on behalf of Jane\nwrote:\n\n> old\n",
+            "Fine.",
+            "attribution line (en)",
+        ),
+        (
+            "Sure.\n\nOn 3 Mar 2025, at 10:15, Sam Lee <sam@example.com> wrote:\n\nold text\n",
+            "Sure.",
+            "attribution line (en)",
+        ),
+        ("Klar.\n\nDen 3. mar. 2025 kl. 10.15 skrev Sam <s@x.dk>:\n> gammel\n", "Klar.", "sv/da"),
+        ("Ok.\n\nma 3.3.2025 klo 10.15 Sam (s@x.fi) kirjoitti:\n> vanha\n", "Ok.", "fi"),
+        ("Ok.\n\n在 2025年3月3日 10:15，Sam <s@x.cn> 写道：\n> 旧\n", "Ok.", "zh"),
+        ("Ok.\n\nSam <s@x.tw> 於 2025年3月3日 週一 上午10:15寫道：\n> 舊\n", "Ok.", "zh"),
+        ("OK\n\n2025/03/03 10:15、山田さんは書きました:\n> 古い\n", "OK", "ja"),
+        ("Да.\n\n03.03.2025 10:15, Сэм написал(а):\n> старое\n", "Да.", "ru"),
+        (
+            "Evet.\n\n3 Mar 2025 Pzt 10:15 tarihinde Sam <s@x.tr> şunu yazdı:\n> eski\n",
+            "Evet.",
+            "tr",
+        ),
+        ("Ano.\n\n-----Původní zpráva-----\nOd: Sam\nOdesláno: 3. 3. 2025\n", "Ano.", "original"),
+        ("Ja.\n\n-----Ursprüngliche Nachricht-----\nVon: Sam\n", "Ja.", "original"),
+        ("Tak.\n\n-------- Oryginalna wiadomość --------\nOd: Sam\n", "Tak.", "original"),
+        (
+            "Sí.\n\n*De:* Sam <s@x.es>\n*Enviado:* lunes\n*Para:* yo\n*Asunto:* x\n",
+            "Sí.",
+            "outlook",
+        ),
+        ("Oui\n\nDe : Sam\nEnvoyé : lundi 3 mars 2025\nÀ : moi\nObjet : x\n", "Oui", "outlook"),
+        (
+            "はい\n\n差出人: Sam\n送信日時: 2025年3月3日 10:15\n宛先: me\n件名: x\n",
+            "はい",
+            "outlook",
+        ),
+        (
+            "好的\n\n发件人: Sam\n发送时间: 2025年3月3日 10:15\n收件人: me\n主题: x\n",
+            "好的",
+            "outlook",
+        ),
+        ("Ok\n\nKimden: Sam\nGönderildi: 3 Mart 2025\nKime: me\nKonu: x\n", "Ok", "outlook"),
+    ],
+)
+def test_text_rules(text: str, expected: str, method: str) -> None:
+    reply = extract_reply(text)
+    assert reply.new_text == expected
+    assert method in reply.method
+
+
+def test_interleaved_reply_keeps_every_answer() -> None:
+    text = (
+        "On Mon, Mar 3, 2025 at 10:15 AM Sam <sam@example.com> wrote:\n"
+        "> First question?\n\nFirst answer.\n\n> Second question?\n>\n> More.\n\nSecond answer.\n"
+    )
+    reply = extract_reply(text)
+    assert reply.new_text == "First answer.\n\nSecond answer."
+    assert "> Second question?" in reply.quoted
+
+
+def test_sign_off_and_name_are_kept() -> None:
+    text = "Thanks, solved.\n\nKind regards,\nAnna Berg\nHead of Facilities\n"
+    reply = extract_reply(text)
+    assert reply.new_text == text.strip()
+    assert reply.method == "no quote found"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "On Monday I wrote:\nthe printer is broken again.\n",
+        "Le produit est cassé.\nLe technicien a écrit :\nrien.\n",
+        "From: the warehouse\nwe never got the parcel.\n",
+        "Sent from my office yesterday, the parcel never arrived.\nPlease check.\n",
+        "Use the flag -- and then restart.\n",
+    ],
+)
+def test_plain_sentences_are_not_cut(text: str) -> None:
+    assert extract_reply(text).new_text == text.strip()
+
+
+def test_bare_double_dash_cuts_only_a_short_block() -> None:
+    short = "Answer.\n--\nSam\nACME\n"
+    assert extract_reply(short).new_text == "Answer."
+    long_tail = "Answer.\n--\n" + "\n".join(f"line {i}" for i in range(20))
+    assert extract_reply(long_tail).new_text == long_tail.strip()
+
+
+def test_wrapped_attribution_does_not_swallow_previous_sentence() -> None:
+    text = (
+        "Merci beaucoup pour votre aide précieuse avec la commande.\n"
+        "Le lun. 3 mars 2025 à 10:15, Acme Support <support@example.com> a écrit :\n> vieux\n"
+    )
+    assert extract_reply(text).new_text.startswith("Merci beaucoup")
+
+
+def test_html_interleaved_blockquote_keeps_text_after_quote() -> None:
+    html = (
+        '<div class="moz-cite-prefix">On 3/3/25 10:15, Sam wrote:<br></div>'
+        '<blockquote type="cite">Question?</blockquote><p>My answer.</p>'
+    )
+    reply = extract_reply("", html)
+    assert reply.new_text == "My answer."
+    assert reply.method == "html moz-cite-prefix"
+
+
+def test_html_marker_words_in_text_are_not_markers() -> None:
+    html = "<p>Our CSS uses class=gmail_quote for quotes.</p>"
+    assert extract_reply("", html).new_text == "Our CSS uses class=gmail_quote for quotes."
+
+
+def test_long_input_is_bounded_and_fast() -> None:
+    text = (
+        "word " * 30 + "\n"
+    ) * 20_000 + "On Mon, Mar 3, 2025 at 10:15 AM Sam <s@x> wrote:\n> q\n"
+    start = time.perf_counter()
+    reply = extract_reply(text, "<div>" + "<p>x</p>" * 50_000)
+    assert time.perf_counter() - start < 2.0
+    assert isinstance(reply, ReplyText)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *"abc >:-_\n\t@<>/=\"'#0123456789",
+                "wrote:",
+                "On ",
+                "From: ",
+                "Sent: ",
+                "-- ",
+                "\ud800",
+                "<blockquote type=cite>",
+                "gmail_quote",
+                "\x00",
+            ]
+        ),
+        max_size=200,
+    ).map("".join),
+    st.one_of(st.none(), st.text()),
+)
+def test_extract_reply_never_raises(text: str, html: str | None) -> None:
+    reply = extract_reply(text, html)
+    assert isinstance(reply.new_text, str)
