@@ -126,8 +126,28 @@ def is_machine_sender(mail: ParsedMail) -> bool:
 
 _TAG = re.compile(r"<[^<>]{0,2000}>")
 _BLOCK_TAG = re.compile(r"<(?:br|/p|/div|/tr|/li|/h[1-6]|/td|/table)\b[^<>]{0,200}>", re.IGNORECASE)
-_STYLE = re.compile(r"<(style|script)\b[^>]{0,500}>.{0,20000}?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _SPACES = re.compile(r"[ \t\r\f\v]+")
+
+
+def _drop_style_blocks(html: str) -> str:
+    """HTML without <style>/<script> contents; str.find keeps it linear on any input."""
+    lower = html.lower()
+    out: list[str] = []
+    pos = 0
+    while True:
+        starts = [i for i in (lower.find("<style", pos), lower.find("<script", pos)) if i >= 0]
+        if not starts:
+            out.append(html[pos:])
+            return "".join(out)
+        start = min(starts)
+        closing = "</style" if lower.startswith("<style", start) else "</script"
+        end = lower.find(closing, start)
+        out.append(html[pos:start])
+        if end < 0:
+            return " ".join(out)
+        close_end = lower.find(">", end)
+        pos = len(html) if close_end < 0 else close_end + 1
+        out.append(" ")
 
 
 def notice_text(mail: ParsedMail, limit: int = SCAN_LIMIT) -> str:
@@ -135,7 +155,7 @@ def notice_text(mail: ParsedMail, limit: int = SCAN_LIMIT) -> str:
     if mail.text.strip():
         return mail.text[:limit]
     if mail.html:
-        html = _STYLE.sub(" ", mail.html[: limit * 2])
+        html = _drop_style_blocks(mail.html[: limit * 2])
         # Block ends become line ends: line-anchored patterns still work on HTML-only notices.
         text = _TAG.sub(" ", _BLOCK_TAG.sub("\n", html))
         text = text.replace("&nbsp;", " ").replace("&lt;", "<").replace("&gt;", ">")
@@ -157,6 +177,7 @@ _MESSAGE_PART_TYPES = frozenset({"message/rfc822", "message/global"})
 _BOUNCE_SUBJECT = re.compile(
     r"^\s*(?:\[[^\]]{0,40}\]\s*)?(?:"
     r"undeliver(?:able|ed)|undelivered mail|returned mail|return(?:ed)? to sender"
+    r"|(?:e-?)?mail (?:undeliverable|returned)|message (?:undeliverable|returned)"
     r"|mail delivery (?:failed|failure|problem|error)|delivery (?:status notification|notification)"
     r"|delivery (?:failure|failed|has failed|problem|report|delayed|delay)"
     r"|(?:permanent |temporary )?delivery failure|failure notice|failed mail|mail failure"
@@ -217,6 +238,12 @@ def bounce_reason(mail: ParsedMail) -> str | None:
     for part in mail.attachments:
         if part.content_type in _DSN_PART_TYPES:
             return f"{part.content_type} part"
+    if rtype == "feedback-report" or any(
+        part.content_type == "message/feedback-report" for part in mail.attachments
+    ):
+        # RFC 5965 abuse report: a receiver's verdict on a message we sent,
+        # which belongs with that message just like a bounce.
+        return "feedback report (RFC 5965)"
     failed = mail.header("X-Failed-Recipients")
     if failed is not None and failed.strip():
         return "X-Failed-Recipients header"

@@ -252,6 +252,12 @@ _WEAK_SUBJECT = re.compile(
     r"|\best absente?\b)",
     re.IGNORECASE,
 )
+# "Out of Office: RE: <original subject>": a weak phrase used as a prefix in front
+# of a quoted reply prefix is how responders build subjects, not how people write.
+_WEAK_BEFORE_REPLY = re.compile(
+    r"^\s*[^:：]{2,60}[:：]\s*(?:re|aw|sv|vs|antw|antwort|rif|r|res|ref|odp|fw|fwd|wg|tr|rv)\s*[:：]",
+    re.IGNORECASE,
+)
 _CONFIRMING_HEADERS = frozenset(
     {"x-auto-response-suppress", "in-reply-to", "references", "precedence", "x-precedence"}
 )
@@ -283,6 +289,10 @@ def is_auto_reply(mail: ParsedMail) -> str | None:
         elif name == "x-post-messageclass":
             if "autoresponder" in flat:
                 return f"{key}: {_short(value)}"
+        elif name in ("x-otrs-loop", "x-znuny-loop"):
+            # OTRS / Znuny ticket systems mark their auto responses this way.
+            if flat in ("yes", "true"):
+                return f"{key}: {_short(value)}"
         elif name == "x-fc-machinegenerated":
             if flat == "true":
                 return f"{key}: {_short(value)}"
@@ -301,6 +311,8 @@ def is_auto_reply(mail: ParsedMail) -> str | None:
     if strong is not None:
         return f"subject {strong.group(0).strip()!r}"
     weak = _WEAK_SUBJECT.search(subject)
+    if weak is not None and weak.start() < 3 and _WEAK_BEFORE_REPLY.match(subject):
+        return f"subject {weak.group(0).strip()!r} before a reply prefix"
     null_sender = is_null_return_path(mail)
     if weak is not None and (confirming is not None or null_sender):
         sign = "null Return-Path" if null_sender else f"{confirming} header"

@@ -264,6 +264,7 @@ def test_x_loop_with_our_value_is_a_loop() -> None:
         (b"X-FC-MachineGenerated: true", MailKind.AUTO_REPLY),
         (b"Precedence: auto_reply", MailKind.AUTO_REPLY),
         (b"Return-Path: <>", MailKind.AUTO_REPLY),
+        (b"X-OTRS-Loop: yes", MailKind.AUTO_REPLY),
         (b"X-Auto-Response-Suppress: All", MailKind.NORMAL),
         (b"X-Auto-Response-Suppress: OOF, AutoReply", MailKind.NORMAL),
         (b"X-MS-Exchange-Inbox-Rules-Loop: marta@firma.example", MailKind.NORMAL),
@@ -299,6 +300,8 @@ def test_single_header_on_a_human_mail(header: bytes, kind: MailKind) -> None:
         ("Автоматический ответ: Счёт 12", MailKind.AUTO_REPLY),
         ("自动回复: 发票 12", MailKind.AUTO_REPLY),
         ("Otomatik yanıt: Fatura 12", MailKind.AUTO_REPLY),
+        ("Out of Office: RE: Invoice 12", MailKind.AUTO_REPLY),
+        ("Abwesenheitsnotiz: AW: Rechnung 12", MailKind.AUTO_REPLY),
         ("Automatic reply settings do not work", MailKind.NORMAL),
         ("Undeliverable: Invoice 12", MailKind.NORMAL),
         ("Re: Undelivered Mail Returned to Sender", MailKind.NORMAL),
@@ -348,6 +351,24 @@ def test_mailer_daemon_text_bounce_in_html_only() -> None:
         original_message_id=None,
         permanent=True,
     )
+
+
+def test_abuse_feedback_report_goes_with_bounces() -> None:
+    raw = (
+        b"From: <staff@hotmail.example>\nTo: support@acme.example\n"
+        b"Subject: complaint about message\n"
+        b"Message-ID: <arf1@hotmail.example>\nMIME-Version: 1.0\n"
+        b'Content-Type: multipart/report; report-type=feedback-report; boundary="b1"\n\n'
+        b"--b1\nContent-Type: text/plain\n\nThis is an email abuse report.\n"
+        b"--b1\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\n"
+        b"User-Agent: SomeGenerator/1.0\nVersion: 1\n\n"
+        b"--b1\nContent-Type: text/rfc822-headers\n\n"
+        b"From: support@acme.example\nMessage-ID: <hdg.77.aa@mail.acme.example>\n\n--b1--\n"
+    )
+    result = classify(parse_message(raw), OWN)
+    assert result.kind is MailKind.BOUNCE
+    assert result.bounce is not None
+    assert result.bounce.original_message_id == "hdg.77.aa@mail.acme.example"
 
 
 def test_rules_table_reads_as_the_policy() -> None:
