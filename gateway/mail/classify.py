@@ -23,8 +23,12 @@ answers wins. The order is the policy:
 Choices made where the sources disagree:
 
 * ``Precedence: bulk`` and ``junk`` mean bulk mail, so they count as LIST --
-  unless an auto-reply signal is present, which the earlier rule catches
-  (the Unix ``vacation`` program sends ``Precedence: junk``).
+  unless an auto-reply signal is present, which the earlier rule catches.
+  One such signal is the header on a *reply* (In-Reply-To/References) that
+  has no list headers: the Unix ``vacation`` program answers that way, while
+  newsletters never answer anything.
+* RFC 5965 abuse feedback reports go with bounces: both are a receiver's
+  verdict on a message we sent.
 * ``X-Auto-Response-Suppress`` is *not* an auto-reply signal on its own. It
   asks the receiver not to answer; Outlook, Exchange distribution lists,
   transport rules and many ticket systems set it on ordinary mail. It only
@@ -271,6 +275,8 @@ def is_auto_reply(mail: ParsedMail) -> str | None:
     ):
         return "read receipt (RFC 8098 disposition-notification)"
     confirming: str | None = None
+    bulk_precedence: str | None = None
+    has_list_headers = False
     for key, value in mail.headers:
         name = key.lower()
         flat = value.strip().lower()
@@ -306,6 +312,10 @@ def is_auto_reply(mail: ParsedMail) -> str | None:
             return "read receipt (Content-Class: urn:content-classes:mdn)"
         if confirming is None and name in _CONFIRMING_HEADERS and flat:
             confirming = key
+        if name in ("precedence", "x-precedence") and flat in ("bulk", "junk"):
+            bulk_precedence = f"{key}: {flat}"
+        elif name in ("list-id", "list-unsubscribe", "list-post"):
+            has_list_headers = True
     subject = mail.subject[:300]
     strong = _STRONG_SUBJECT.match(subject)
     if strong is not None:
@@ -317,6 +327,14 @@ def is_auto_reply(mail: ParsedMail) -> str | None:
     if weak is not None and (confirming is not None or null_sender):
         sign = "null Return-Path" if null_sender else f"{confirming} header"
         return f"subject {weak.group(0).strip()!r} with {sign}"
+    if (
+        bulk_precedence is not None
+        and not has_list_headers
+        and (mail.in_reply_to or mail.references)
+    ):
+        # The classic vacation(1) marks its answers "Precedence: junk"; bulk
+        # mail outside a list is never a reply to a message, an answer is.
+        return f"{bulk_precedence} on a reply without list headers"
     if null_sender:
         # RFC 3834 §3.3: responders send with a null envelope sender; a report
         # would have been caught by the bounce rule before this one.

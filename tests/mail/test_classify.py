@@ -316,6 +316,15 @@ def test_subject_alone_on_a_new_human_mail(subject: str, kind: MailKind) -> None
     assert classify(parse_message(raw), OWN).kind is kind
 
 
+def test_precedence_junk_on_a_reply_is_an_auto_reply() -> None:
+    raw = read_fixture("ios-mail-normal.eml").replace(
+        b"Subject: Out of stock item - when back?",
+        b"Subject: Re: Shipping\nPrecedence: junk\nIn-Reply-To: <hdg.1.2@mail.acme.example>",
+        1,
+    )
+    assert classify(parse_message(raw), OWN).kind is MailKind.AUTO_REPLY
+
+
 def test_weak_subject_counts_on_a_reply() -> None:
     raw = read_fixture("ios-mail-normal.eml").replace(
         b"Subject: Out of stock item - when back?",
