@@ -68,7 +68,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     print(f"{find_config_path(args.config)}: OK")
     print(f"  data_dir   {settings.data_dir}")
     print(f"  store      {make_sync_engine(settings.store_url).url!r}")
-    print(f"  smtp       {settings.smtp.listen}" + (f", lmtp {settings.smtp.lmtp_listen}" if settings.smtp.lmtp_listen else ""))
+    print(
+        f"  smtp       {settings.smtp.listen}"
+        + (f", lmtp {settings.smtp.lmtp_listen}" if settings.smtp.lmtp_listen else "")
+    )
     for channel in settings.channels:
         print(f"  channel    {channel.name} ({channel.kind}) {channel.address or ''}".rstrip())
     return 0
@@ -136,7 +139,15 @@ def cmd_tickets_list(args: argparse.Namespace) -> int:
         return 0
     print_table(
         [
-            (t.number, t.status, t.channel, t.contact, t.message_count, _short(t.updated_at), t.subject[:60])
+            (
+                t.number,
+                t.status,
+                t.channel,
+                t.contact,
+                t.message_count,
+                _short(t.updated_at),
+                t.subject[:60],
+            )
             for t in found
         ],
         ["NUMBER", "STATUS", "CHANNEL", "CONTACT", "MSGS", "UPDATED", "SUBJECT"],
@@ -176,7 +187,10 @@ def cmd_tickets_show(args: argparse.Namespace) -> int:
         print_json(data)
         return 0
     print(f"Ticket #{ticket.number}: {ticket.subject}")
-    print(f"  status {ticket.status} · channel {ticket.channel} · contact {ticket.contact_name} <{ticket.contact}>".replace(" <>", ""))
+    print(
+        f"  status {ticket.status} · channel {ticket.channel}"
+        f" · contact {ticket.contact_name} <{ticket.contact}>".replace(" <>", "")
+    )
     print(f"  created {_short(ticket.created_at)} · updated {_short(ticket.updated_at)}")
     for m in conversation:
         print()
@@ -200,7 +214,19 @@ def cmd_inbound_list(args: argparse.Namespace) -> int:
         print_json(rows)
         return 0
     print_table(
-        [(r.id, r.state, _short(r.received_at), r.mail_from, ",".join(r.rcpt_to), r.size, r.ticket_number, (r.reason or "")[:60]) for r in rows],
+        [
+            (
+                r.id,
+                r.state,
+                _short(r.received_at),
+                r.mail_from,
+                ",".join(r.rcpt_to),
+                r.size,
+                r.ticket_number,
+                (r.reason or "")[:60],
+            )
+            for r in rows
+        ],
         ["ID", "STATE", "RECEIVED", "FROM", "TO", "SIZE", "TICKET", "REASON"],
     )
     return 0
@@ -249,8 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, func: Handler, help_text: str, parent: Any = commands) -> argparse.ArgumentParser:
-        sub: argparse.ArgumentParser = parent.add_parser(name, help=help_text, description=help_text)
+    def add(
+        name: str, func: Handler, help_text: str, parent: Any = commands
+    ) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = parent.add_parser(
+            name, help=help_text, description=help_text
+        )
         sub.set_defaults(func=func)
         return sub
 

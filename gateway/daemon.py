@@ -84,6 +84,10 @@ class WorkerProcess:
         self._stopping = False
         self.restarts = 0
 
+    def is_stopping(self) -> bool:
+        """True once :meth:`stop` was called."""
+        return self._stopping
+
     def wake(self, _count: int = 1) -> None:
         """Tell the worker there is new mail (a byte on its stdin)."""
         proc = self.process
@@ -100,7 +104,7 @@ class WorkerProcess:
             )
             log.info("worker.started", pid=self.process.pid)
             code = await self.process.wait()
-            if self._stopping:
+            if self.is_stopping():
                 return
             self.restarts += 1
             backoff = 0.5 if time.monotonic() - started > 30 else min(backoff * 2, 30.0)
@@ -215,7 +219,9 @@ class Daemon:
 
     async def _listen(self, intake: Intake) -> None:
         cfg = self.settings.smtp
-        tls = tls_context(cfg.tls_cert_file, cfg.tls_key_file) if cfg.tls_cert_file else None
+        tls = None
+        if cfg.tls_cert_file is not None and cfg.tls_key_file is not None:
+            tls = tls_context(cfg.tls_cert_file, cfg.tls_key_file)
         users = load_users(cfg.auth_file) if cfg.auth_file else None
         targets: list[tuple[bool, tuple[str, int]]] = [(False, cfg.listen_address)]
         if cfg.lmtp_address is not None:
@@ -228,7 +234,7 @@ class Daemon:
                 port,
                 hostname=cfg.hostname,
                 max_message_size=cfg.max_message_size,
-                timeout=cfg.timeout,
+                idle_timeout=cfg.timeout,
                 tls=tls,
                 require_tls=cfg.require_tls,
                 users=users,
@@ -243,7 +249,7 @@ class Daemon:
         for server in self.servers:
             server.close()
         deadline = time.monotonic() + SHUTDOWN_GRACE
-        while intake.pending and time.monotonic() < deadline:
+        while intake.pending and time.monotonic() < deadline:  # noqa: ASYNC110 - a deadline poll
             await asyncio.sleep(0.05)
         # One more round lets the last group's answers reach their sockets.
         await asyncio.sleep(0.1)

@@ -126,7 +126,7 @@ class Pipeline:
             routing = self.routing(conn)
             for item in items:
                 self._one(conn, routing, item)
-            # Blobs were written without fsync; one flush covers the batch before rows point at them.
+            # Blobs were written without fsync: one flush covers the batch before rows name them.
             self.blobs.sync()
         return len(items)
 
@@ -143,7 +143,7 @@ class Pipeline:
             item_log.warning("pipeline.quarantined", reason=str(exc))
             queue.quarantine(conn, item.id, str(exc))
             return
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the one per-item catch: quarantine, never lose
             savepoint.rollback()
             item_log.exception("pipeline.quarantined", reason=type(exc).__name__)
             queue.quarantine(conn, item.id, f"{type(exc).__name__}: {exc}")
@@ -208,7 +208,11 @@ def apply_mail(
     if not delivered:
         delivered = tuple(
             sorted(
-                {a.normalized for a in (*mail.to, *mail.cc) if a.normalized in routing.team_addresses}
+                {
+                    a.normalized
+                    for a in (*mail.to, *mail.cc)
+                    if a.normalized in routing.team_addresses
+                }
             )
         )
 
@@ -349,4 +353,3 @@ def run_worker(
             if not data:
                 log.info("pipeline.parent_gone")
                 return
-

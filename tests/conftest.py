@@ -43,7 +43,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def write_config(folder: Path, body: str = "", *, addresses: tuple[str, ...] = ("support@acme.example",)) -> Path:
+def write_config(
+    folder: Path, body: str = "", *, addresses: tuple[str, ...] = ("support@acme.example",)
+) -> Path:
     """A config file in ``folder`` with one team_email channel per address, plus ``body``."""
     channels = "".join(
         f'\n[[channels]]\nname = "{a.split("@")[0]}"\nkind = "team_email"\naddress = "{a}"\n'
@@ -92,7 +94,9 @@ class RunningDaemon:
         with self._cond:
             while True:
                 for event in self.events:
-                    if event.get("event") == name and all(event.get(k) == v for k, v in match.items()):
+                    if event.get("event") == name and all(
+                        event.get(k) == v for k, v in match.items()
+                    ):
                         return event
                 left = deadline - time.monotonic()
                 if left <= 0 or self.process.poll() is not None:
@@ -115,7 +119,9 @@ class RunningDaemon:
     def inbound(self, state: str | None = None) -> list[dict[str, Any]]:
         """``gateway inbound list --json``."""
         extra = ("--state", state) if state else ()
-        return list(json.loads(self.cli("inbound", "list", "--json", "--limit", "100000", *extra).stdout))
+        return list(
+            json.loads(self.cli("inbound", "list", "--json", "--limit", "100000", *extra).stdout)
+        )
 
     def wait_processed(self, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
         """Wait until ``count`` inbound rows are no longer queued; return all rows."""
@@ -145,7 +151,11 @@ class RunningDaemon:
 
 
 def run_cli(
-    config: Path, *args: str, env: dict[str, str] | None = None, check: bool = True, stdin: bytes | None = None
+    config: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+    stdin: bytes | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run the gateway command line in a child process."""
     result = subprocess.run(
@@ -158,11 +168,15 @@ def run_cli(
         check=False,
     )
     if check and result.returncode != 0:
-        raise AssertionError(f"gateway {' '.join(args)} exited {result.returncode}: {result.stderr}")
+        raise AssertionError(
+            f"gateway {' '.join(args)} exited {result.returncode}: {result.stderr}"
+        )
     return result
 
 
-def start_daemon(config: Path, env: dict[str, str] | None = None, *, lmtp: bool = False) -> RunningDaemon:
+def start_daemon(
+    config: Path, env: dict[str, str] | None = None, *, lmtp: bool = False
+) -> RunningDaemon:
     """Start ``gateway serve`` on ephemeral ports and wait until it is ready."""
     child_env = dict(os.environ if env is None else env)
     child_env.setdefault("GATEWAY__SMTP__LISTEN", "127.0.0.1:0")
@@ -189,7 +203,9 @@ def daemon_factory() -> Iterator[Any]:
     """Start daemons on demand; every one is stopped at the end of the test."""
     started: list[RunningDaemon] = []
 
-    def factory(config: Path, env: dict[str, str] | None = None, *, lmtp: bool = False) -> RunningDaemon:
+    def factory(
+        config: Path, env: dict[str, str] | None = None, *, lmtp: bool = False
+    ) -> RunningDaemon:
         daemon = start_daemon(config, env, lmtp=lmtp)
         started.append(daemon)
         return daemon
@@ -267,7 +283,11 @@ def postgres() -> Iterator[PostgresCluster]:
     if bin_dir is None:
         missing_component("PostgreSQL (Debian package postgresql)")
         return
-    root = Path(subprocess.run(["mktemp", "-d", "/tmp/gw-pg.XXXXXX"], capture_output=True, text=True, check=True).stdout.strip())
+    root = Path(
+        subprocess.run(
+            ["mktemp", "-d", "/tmp/gw-pg.XXXXXX"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    )
     data_dir = root / "data"
     data_dir.mkdir()
     if os.geteuid() == 0:
@@ -275,17 +295,32 @@ def postgres() -> Iterator[PostgresCluster]:
         shutil.chown(data_dir, "postgres")
     port = free_port()
     subprocess.run(
-        _as_postgres([str(bin_dir / "initdb"), "-D", str(data_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]),
+        _as_postgres(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data_dir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ]
+        ),
         check=True,
         capture_output=True,
         timeout=120,
     )
     with (data_dir / "postgresql.conf").open("a") as conf:
         conf.write(
-            f"\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{data_dir}'\n"
+            f"\nlisten_addresses = '127.0.0.1'\nport = {port}\n"
+            f"unix_socket_directories = '{data_dir}'\n"
             "fsync = on\nmax_connections = 200\nshared_buffers = 128MB\n"
         )
-    cluster = PostgresCluster(f"postgresql+asyncpg://postgres@127.0.0.1:{port}", data_dir, bin_dir, port)
+    cluster = PostgresCluster(
+        f"postgresql+asyncpg://postgres@127.0.0.1:{port}", data_dir, bin_dir, port
+    )
     cluster.pg_ctl("start")
     try:
         yield cluster

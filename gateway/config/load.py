@@ -94,7 +94,9 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
     return settings.model_copy(update={"data_dir": absolute(settings.data_dir), "smtp": smtp})
 
 
-def _problem(err: Any, lines: dict[tuple[str | int, ...], int], env: Mapping[str, str]) -> ConfigProblem:
+def _problem(
+    err: Any, lines: dict[tuple[str | int, ...], int], env: Mapping[str, str]
+) -> ConfigProblem:
     loc: tuple[str | int, ...] = tuple(err.get("loc", ()))
     key = _dotted(loc) or "(top level)"
     message = str(err.get("msg", "invalid"))
@@ -154,4 +156,3 @@ def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
 def _toml_error_line(message: str) -> int | None:
     match = re.search(r"line (\d+)", message)
     return int(match.group(1)) if match else None
-

@@ -63,7 +63,7 @@ class SmtpSettings(_Section):
     require_tls: bool = False
     """Refuse MAIL before STARTTLS."""
     auth_file: Path | None = None
-    """``user:password`` lines; enables AUTH PLAIN/LOGIN (only over TLS unless ``auth_plaintext``)."""
+    """``user:password`` lines; enables AUTH PLAIN/LOGIN (over TLS unless ``auth_plaintext``)."""
     auth_plaintext: bool = False
     """Allow AUTH without TLS (only for a loopback hop from a local MTA)."""
     require_auth: bool = False

@@ -20,8 +20,8 @@ from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from gateway.errors import ConfigError, ConfigProblem, TransientError
-from gateway.mail.addresses import base_address
 from gateway.inbound.intake import Accepted, Intake
+from gateway.mail.addresses import base_address
 
 log = structlog.get_logger("gateway.smtp")
 
@@ -85,7 +85,7 @@ class IntakeHandler:
 
 
 def _peer(session: Session) -> str | None:
-    peer = session.peer
+    peer: Any = session.peer
     if isinstance(peer, tuple) and peer:
         return f"{peer[0]}:{peer[1]}" if len(peer) > 1 else str(peer[0])
     return str(peer) if peer else None
@@ -177,7 +177,7 @@ async def start_listener(
     *,
     hostname: str | None,
     max_message_size: int,
-    timeout: float,
+    idle_timeout: float,
     tls: ssl.SSLContext | None = None,
     require_tls: bool = False,
     users: dict[str, str] | None = None,
@@ -197,7 +197,7 @@ async def start_listener(
             ident="Helpdesk Gateway",
             tls_context=tls,
             require_starttls=require_tls,
-            timeout=timeout,
+            timeout=idle_timeout,
             authenticator=make_authenticator(users) if users else None,
             auth_required=require_auth,
             auth_require_tls=not auth_plaintext,

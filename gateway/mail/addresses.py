@@ -4,7 +4,10 @@ from __future__ import annotations
 
 
 def base_address(address: str) -> str:
-    """The address without its ``+tag``, lower-cased: ``Support+x@Acme.example`` → ``support@acme.example``."""
+    """The address without its ``+tag``, lower-cased.
+
+    ``Support+x@Acme.example`` → ``support@acme.example``.
+    """
     local, at, domain = address.strip().strip("<>").lower().rpartition("@")
     if not at:
         return address.strip().lower()

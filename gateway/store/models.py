@@ -262,4 +262,3 @@ class Attachment(Base):
     inline: Mapped[bool] = mapped_column(default=False)
 
     __table_args__ = (Index("ix_attachments_message_pk", "message_pk"),)
-

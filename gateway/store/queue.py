@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, Table, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.store.models import Inbound, InboundState, utcnow
 
-inbound = Inbound.__table__
+inbound = cast(Table, Inbound.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +90,7 @@ async def enqueue(engine: AsyncEngine, items: Sequence[NewInbound]) -> list[int]
 
 
 def claim(conn: Connection, node: str, limit: int, *, skip_locked: bool) -> list[QueuedItem]:
-    """The oldest due queued rows of ``node``, locked for this transaction where the database can."""
+    """The oldest due queued rows of ``node``, locked for this transaction where possible."""
     now = utcnow()
     query = (
         select(

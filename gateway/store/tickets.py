@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, select, update
 
 from gateway.store.models import (
     Attachment,
@@ -26,13 +26,13 @@ from gateway.store.models import (
 )
 from gateway.threading.match import KnownThreads, TicketFacts
 
-tickets = Ticket.__table__
-messages = Message.__table__
-message_refs = MessageRef.__table__
-contacts = Contact.__table__
-identities = ContactIdentity.__table__
-channels = Channel.__table__
-attachments = Attachment.__table__
+tickets = cast(Table, Ticket.__table__)
+messages = cast(Table, Message.__table__)
+message_refs = cast(Table, MessageRef.__table__)
+contacts = cast(Table, Contact.__table__)
+identities = cast(Table, ContactIdentity.__table__)
+channels = cast(Table, Channel.__table__)
+attachments = cast(Table, Attachment.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,9 +93,7 @@ def sync_channels(conn: Connection, configured: Iterable[tuple[str, str, str | N
             )
         elif row.kind != kind or row.identity != identity:
             conn.execute(
-                update(channels)
-                .where(channels.c.id == row.id)
-                .values(kind=kind, identity=identity)
+                update(channels).where(channels.c.id == row.id).values(kind=kind, identity=identity)
             )
 
 
@@ -120,9 +118,7 @@ def add_delivery(conn: Connection, stored: StoredMessage, addresses: Iterable[st
     """Record more team addresses that received a stored message."""
     merged = sorted(set(stored.delivered_to) | set(addresses))
     if merged != sorted(stored.delivered_to):
-        conn.execute(
-            update(messages).where(messages.c.id == stored.pk).values(delivered_to=merged)
-        )
+        conn.execute(update(messages).where(messages.c.id == stored.pk).values(delivered_to=merged))
 
 
 def load_known(
@@ -296,9 +292,7 @@ def add_message(
     return pk
 
 
-def touch_ticket(
-    conn: Connection, ticket: int, *, at: datetime, status: str | None = None
-) -> None:
+def touch_ticket(conn: Connection, ticket: int, *, at: datetime, status: str | None = None) -> None:
     """A message landed on ``ticket`` at ``at``; optionally change its status."""
     values: dict[str, Any] = {"updated_at": utcnow(), "last_message_at": at}
     if status is not None:

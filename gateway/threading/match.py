@@ -113,10 +113,10 @@ def match_thread(
             if mid in known.by_message_id:
                 target, matched_by, key = known.by_message_id[mid], MatchedBy.REFERENCES, mid
                 break
-    if target is None and (token := known.token_ticket) is not None:
-        # A token alone is guessable; it only counts for someone already in the conversation.
-        if mail.sender and mail.sender in token.participants:
-            target, matched_by, key = token.number, MatchedBy.SUBJECT_TOKEN, f"#{token.number}"
+    token = known.token_ticket
+    # A token alone is guessable; it only counts for someone already in the conversation.
+    if target is None and token is not None and mail.sender in token.participants:
+        target, matched_by, key = token.number, MatchedBy.SUBJECT_TOKEN, f"#{token.number}"
 
     waiting = sorted(known.answered_by - ({target} if target is not None else set()))
     if target is None and waiting:

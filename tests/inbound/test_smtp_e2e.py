@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import smtplib
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,9 @@ def mail(
     msg["From"] = sender
     msg["To"] = to
     msg["Subject"] = subject
-    msg["Date"] = format_datetime(datetime(2026, 11, 2, 9, 0, tzinfo=UTC) + timedelta(minutes=minutes))
+    msg["Date"] = format_datetime(
+        datetime(2026, 11, 2, 9, 0, tzinfo=UTC) + timedelta(minutes=minutes)
+    )
     msg["Message-ID"] = message_id or make_msgid(domain="example.com")
     if in_reply_to:
         msg["In-Reply-To"] = in_reply_to
@@ -75,16 +77,29 @@ def test_new_mail_becomes_ticket(daemon: RunningDaemon) -> None:
 
 def test_reply_threads_by_in_reply_to(daemon: RunningDaemon) -> None:
     send(daemon, mail("Question", message_id="<q1@example.com>"))
-    send(daemon, mail("Re: Question", message_id="<q2@example.com>", in_reply_to="<q1@example.com>", minutes=5))
+    send(
+        daemon,
+        mail(
+            "Re: Question", message_id="<q2@example.com>", in_reply_to="<q1@example.com>", minutes=5
+        ),
+    )
     daemon.wait_processed(2)
     [ticket] = daemon.tickets()
     assert ticket["message_count"] == 2
-    assert [m["message_id"] for m in daemon.ticket(ticket["number"])["messages"]] == ["q1@example.com", "q2@example.com"]
+    assert [m["message_id"] for m in daemon.ticket(ticket["number"])["messages"]] == [
+        "q1@example.com",
+        "q2@example.com",
+    ]
 
 
 def test_reply_threads_by_references_only(daemon: RunningDaemon) -> None:
     send(daemon, mail("Order 42", message_id="<o1@example.com>"))
-    reply = mail("Re: Order 42", message_id="<o3@example.com>", references="<o1@example.com> <o2@unknown.example>", minutes=9)
+    reply = mail(
+        "Re: Order 42",
+        message_id="<o3@example.com>",
+        references="<o1@example.com> <o2@unknown.example>",
+        minutes=9,
+    )
     send(daemon, reply)
     daemon.wait_processed(2)
     [ticket] = daemon.tickets()
@@ -96,7 +111,15 @@ def test_subject_token_threads_for_participants_only(daemon: RunningDaemon) -> N
     daemon.wait_processed(1)
     number = daemon.tickets()[0]["number"]
     send(daemon, mail(f"Re: Invoice wrong [#{number}]", message_id="<i2@example.com>", minutes=3))
-    send(daemon, mail(f"Hijack [#{number}]", sender="mallory@evil.example", message_id="<i3@evil.example>", minutes=4))
+    send(
+        daemon,
+        mail(
+            f"Hijack [#{number}]",
+            sender="mallory@evil.example",
+            message_id="<i3@evil.example>",
+            minutes=4,
+        ),
+    )
     daemon.wait_processed(3)
     tickets = {t["contact"]: t for t in daemon.tickets()}
     assert tickets["ann@example.com"]["message_count"] == 2
@@ -104,7 +127,15 @@ def test_subject_token_threads_for_participants_only(daemon: RunningDaemon) -> N
 
 
 def test_reply_before_parent_joins_one_ticket(daemon: RunningDaemon) -> None:
-    send(daemon, mail("Re: Late parent", message_id="<c2@example.com>", in_reply_to="<c1@example.com>", minutes=10))
+    send(
+        daemon,
+        mail(
+            "Re: Late parent",
+            message_id="<c2@example.com>",
+            in_reply_to="<c1@example.com>",
+            minutes=10,
+        ),
+    )
     daemon.wait_processed(1)
     send(daemon, mail("Late parent", message_id="<c1@example.com>"))
     daemon.wait_processed(2)
@@ -119,10 +150,16 @@ def test_split_conversation_is_merged_when_the_middle_arrives(daemon: RunningDae
     send(daemon, mail("Root", message_id="<m1@example.com>"))
     daemon.wait_processed(1)
     # m3 answers m2, which has not arrived yet and names no References.
-    send(daemon, mail("Re: Root", message_id="<m3@example.com>", in_reply_to="<m2@example.com>", minutes=20))
+    send(
+        daemon,
+        mail("Re: Root", message_id="<m3@example.com>", in_reply_to="<m2@example.com>", minutes=20),
+    )
     daemon.wait_processed(2)
     assert len(daemon.tickets()) == 2
-    send(daemon, mail("Re: Root", message_id="<m2@example.com>", in_reply_to="<m1@example.com>", minutes=10))
+    send(
+        daemon,
+        mail("Re: Root", message_id="<m2@example.com>", in_reply_to="<m1@example.com>", minutes=10),
+    )
     daemon.wait_processed(3)
     [ticket] = daemon.tickets()
     assert ticket["message_count"] == 3
@@ -139,7 +176,12 @@ def test_reply_to_closed_ticket_reopens_it(daemon: RunningDaemon) -> None:
         db.execute("UPDATE tickets SET status = 'closed' WHERE id = ?", (number,))
     db.close()
     assert daemon.tickets()[0]["status"] == "closed"
-    send(daemon, mail("Re: Done?", message_id="<d2@example.com>", in_reply_to="<d1@example.com>", minutes=30))
+    send(
+        daemon,
+        mail(
+            "Re: Done?", message_id="<d2@example.com>", in_reply_to="<d1@example.com>", minutes=30
+        ),
+    )
     daemon.wait_processed(2)
     [ticket] = daemon.tickets()
     assert ticket["status"] == "open"
@@ -172,7 +214,10 @@ def test_sub_address_is_accepted_unknown_recipient_refused(daemon: RunningDaemon
 
 
 def test_open_relay_refused_without_any_valid_recipient(daemon: RunningDaemon) -> None:
-    with smtplib.SMTP("127.0.0.1", daemon.smtp_port, timeout=30) as client, pytest.raises(smtplib.SMTPRecipientsRefused):
+    with (
+        smtplib.SMTP("127.0.0.1", daemon.smtp_port, timeout=30) as client,
+        pytest.raises(smtplib.SMTPRecipientsRefused),
+    ):
         client.sendmail("spam@example.net", ["victim@example.org"], b"Subject: hi\r\n\r\nbuy\r\n")
     assert daemon.inbound() == []
 
@@ -235,7 +280,8 @@ def test_lmtp_answers_data_once_per_accepted_recipient(daemon: RunningDaemon) ->
             b"Message-ID: <l2@example.com>\r\n\r\nhi\r\n.\r\n"
         )
         first, second = reply(), reply()
-        assert first[0].startswith(b"250 2.0.0") and second[0].startswith(b"250 2.0.0")
+        assert first[0].startswith(b"250 2.0.0")
+        assert second[0].startswith(b"250 2.0.0")
         assert say(b"QUIT")[0].startswith(b"221")
         reader.close()
     daemon.wait_processed(1)
