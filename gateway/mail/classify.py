@@ -136,7 +136,9 @@ class OwnIdentity:
     """What the gateway's own mail looks like, from the configuration."""
 
     message_id_domains: frozenset[str]
-    """Domains (right of ``@``) of the Message-IDs the gateway generates."""
+    """Domains (right of ``@``) of the Message-IDs the gateway generates; a host name
+    only the gateway uses (``mail.acme.example``), never a domain people's own
+    clients also put in Message-IDs."""
     loop_header: str = "X-Helpdesk-Gateway-Loop"
     """Header the gateway's outgoing mail carries."""
     loop_values: frozenset[str] = frozenset()
