@@ -380,6 +380,10 @@ def _header_mailbox(mail: ParsedMail, name: str) -> Address | None:
 _MONTH_WORDS: Final[dict[str, int]] = {
     _fold(word): month for month, words in MONTHS.items() for word in words.split()
 }
+_RFC_DATE_RE: Final = re.compile(
+    r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?"
+    r"(?:\s*(?:[+-]\d{4}|[A-Za-z]{1,5}))?(?:\s*\([^()]*\))?$"
+)
 _CJK_DATE_RE: Final = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _ISO_DATE_RE: Final = re.compile(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b")
 _DAY_MONTH_RE: Final = re.compile(r"\b(\d{1,2})\.?\s*(?:de\s+)?([^\W\d_]{2,})\.?")
@@ -412,10 +416,14 @@ def _parse_date(text: str | None, default_tz: tzinfo) -> datetime | None:
     if not text:
         return None
     text = " ".join(text.split())[:200]
-    try:
-        parsed = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        parsed = None
+    parsed = None
+    # email.utils guesses at anything; only hand it what RFC 5322 dates look like
+    # ("Monday, March 3, 2025 10:15 PM" would lose its PM there).
+    if _RFC_DATE_RE.match(text) is not None:
+        try:
+            parsed = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            parsed = None
     if parsed is not None:
         return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=default_tz)
     return _parse_localized_date(_fold(text), default_tz)
