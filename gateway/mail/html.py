@@ -27,8 +27,10 @@ Images:
   link target it is a classic phishing vector.
 
 ``html_to_text`` is a small hand-written tokenizer (one ``str.find`` plus one
-compiled regex match per tag), about ten times faster than
-:class:`html.parser.HTMLParser`. Besides the usual block and line breaks it
+compiled regex match per tag). On a 52 KB marketing mail (nested tables,
+inline styles, 60 images) it takes about 1.4 ms, while
+:class:`html.parser.HTMLParser` needs 2.7 ms just to tokenize it without any
+handler; ``sanitize_html`` takes about 1.7 ms on the same mail. Besides the usual block and line breaks it
 renders ``<blockquote>`` content with a ``"> "`` prefix per line and per level,
 so that :mod:`gateway.mail.quotes` sees quoted history the way a plain-text
 client would have written it.
@@ -292,7 +294,8 @@ class _TextWriter:
     def paragraph(self) -> None:
         """Start on a new line with a blank line before it (unless one is there)."""
         self.block()
-        if self.lines and self.lines[-1][1]:
+        # Across a change of quote depth the prefix already separates the blocks.
+        if self.lines and self.lines[-1][1] and self.lines[-1][0] == self.depth:
             self.lines.append((self.depth, ""))
 
     def result(self) -> str:

@@ -80,44 +80,108 @@ class ReplyText:
 _SOFT = "\ue000quote-soft\ue000"
 _HARD = "\ue000quote-hard\ue000"
 
-# One alternation, so a single search finds the first container in document
-# order. Each alternative is a literal anchor with short bounded classes.
-_HTML_MARKER = re.compile(
-    r"""class\s*=\s*["']?[^"'>]{0,200}?\b(?P<gmail_quote>gmail_quote)\b"""
-    r"""|<blockquote\b[^>]{0,300}?\btype\s*=\s*["']?(?P<cite>cite)\b"""
-    r"""|class\s*=\s*["']?[^"'>]{0,200}?\b(?P<moz_cite_prefix>moz-cite-prefix)\b"""
-    r"""|class\s*=\s*["']?[^"'>]{0,200}?\b(?P<protonmail_quote>protonmail_quote)\b"""
-    r"""|\bid\s*=\s*["']?(?:x_)*(?P<outlook_reply>divRplyFwdMsg|appendonsend)\b"""
-    r"""|\bid\s*=\s*["']?(?:x_)*(?P<outlook_mac>mail-editor-reference-message-container"""
-    r"""|OLK_SRC_BODY_SECTION)\b"""
-    r"""|(?P<outlook_border>border-top\s*:\s*solid\s+#(?:E1E1E1|B5C4DF))"""
-    r"""|(?:class|id)\s*=\s*["']?[^"'>]{0,200}?\b(?P<yahoo_quoted>yahoo_quoted)"""
-    r"""|class\s*=\s*["']?[^"'>]{0,200}?\b(?P<zoho>zmail_extra)""",
-    re.IGNORECASE,
+# Each container is found by a keyword (a fast ``str.find`` on the lower-cased
+# HTML) and then confirmed on the tag that holds it; the earliest tag wins.
+_HTML_MARKERS: tuple[tuple[str, re.Pattern[str], str, str], ...] = tuple(
+    (keyword, re.compile(pattern, re.IGNORECASE), label, sentinel)
+    for keyword, pattern, label, sentinel in (
+        ("gmail_quote", r"\bclass\s*=\s*[\"']?[^\"'>]*\bgmail_quote", "html gmail_quote", _SOFT),
+        (
+            "blockquote",
+            r"<blockquote\b[^>]*\btype\s*=\s*[\"']?cite\b",
+            'html blockquote type="cite"',
+            _SOFT,
+        ),
+        (
+            "moz-cite-prefix",
+            r"\bclass\s*=\s*[\"']?[^\"'>]*\bmoz-cite-prefix",
+            "html moz-cite-prefix",
+            _SOFT,
+        ),
+        (
+            "protonmail_quote",
+            r"\bclass\s*=\s*[\"']?[^\"'>]*\bprotonmail_quote\b",
+            "html protonmail_quote",
+            _SOFT,
+        ),
+        (
+            "divrplyfwdmsg",
+            r"\bid\s*=\s*[\"']?(?:x_)*divRplyFwdMsg\b",
+            "html outlook divRplyFwdMsg",
+            _HARD,
+        ),
+        (
+            "appendonsend",
+            r"\bid\s*=\s*[\"']?(?:x_)*appendonsend\b",
+            "html outlook divRplyFwdMsg",
+            _HARD,
+        ),
+        (
+            "mail-editor-reference-message-container",
+            r"\bid\s*=\s*[\"']?(?:x_)*mail-editor-reference-message-container\b",
+            "html outlook for mac reference",
+            _HARD,
+        ),
+        (
+            "olk_src_body_section",
+            r"\bid\s*=\s*[\"']?(?:x_)*OLK_SRC_BODY_SECTION\b",
+            "html outlook for mac reference",
+            _HARD,
+        ),
+        (
+            "border-top",
+            r"\bstyle\s*=\s*[\"']?[^>]*border-top\s*:\s*solid\s+#(?:E1E1E1|B5C4DF)\b",
+            "html outlook header box",
+            _HARD,
+        ),
+        (
+            "yahoo_quoted",
+            r"\b(?:class|id)\s*=\s*[\"']?[^\"'>]*yahoo_quoted",
+            "html yahoo_quoted",
+            _HARD,
+        ),
+        (
+            "zmail_extra",
+            r"\bclass\s*=\s*[\"']?[^\"'>]*\bzmail_extra",
+            "html zoho zmail_extra",
+            _HARD,
+        ),
+    )
 )
-_HTML_MARKER_LABEL = {
-    "gmail_quote": ("html gmail_quote", _SOFT),
-    "cite": ('html blockquote type="cite"', _SOFT),
-    "moz_cite_prefix": ("html moz-cite-prefix", _SOFT),
-    "protonmail_quote": ("html protonmail_quote", _SOFT),
-    "outlook_reply": ("html outlook divRplyFwdMsg", _HARD),
-    "outlook_mac": ("html outlook for mac reference", _HARD),
-    "outlook_border": ("html outlook header box", _HARD),
-    "yahoo_quoted": ("html yahoo_quoted", _HARD),
-    "zoho": ("html zoho zmail_extra", _HARD),
-}
+_MAX_MARKER_TRIES = 200
+_MAX_TAG = 2000
+
+
+def _find_container(source: str, lowered: str) -> tuple[int, str, str] | None:
+    """The earliest quote container's tag start, label and sentinel."""
+    best: tuple[int, str, str] | None = None
+    for keyword, pattern, label, sentinel in _HTML_MARKERS:
+        index = lowered.find(keyword)
+        tries = 0
+        while index >= 0 and tries < _MAX_MARKER_TRIES and (best is None or index < best[0]):
+            tries += 1
+            start = source.rfind("<", max(0, index - _MAX_TAG), index)
+            end = source.find(">", index)
+            if (
+                start >= 0
+                and end >= 0
+                and source.find(">", start, index) < 0
+                and pattern.search(source, start, end + 1)
+            ):
+                if best is None or start < best[0]:
+                    best = (start, label, sentinel)
+                break
+            index = lowered.find(keyword, index + len(keyword))
+    return best
 
 
 def _mark_html(html: str) -> tuple[str, str] | None:
     """The HTML's text with a marker line where its quote container starts, and its label."""
     source = html[: MAX_SCAN_CHARS * 4].replace("\ue000", "")
-    match = _HTML_MARKER.search(source)
-    if match is None or match.lastgroup is None:
+    found = _find_container(source, source.lower())
+    if found is None:
         return None
-    label, sentinel = _HTML_MARKER_LABEL[match.lastgroup]
-    start = source.rfind("<", 0, match.start() + 1)
-    if start < 0 or source.find(">", start, match.start()) >= 0:
-        return None  # the words were in text, not inside a tag
+    start, label, sentinel = found
     marked = f"{source[:start]}<div>{sentinel}</div>{source[start:]}"
     return html_to_text(marked), label
 
