@@ -31,7 +31,9 @@ How it decides, in order:
    delimiter line, from a bare ``"--"`` line that is followed by at most ten
    lines, and from a mobile or webmail footer line ("Sent from my iPhone",
    "Get Outlook for Android", "Sent with Proton Mail secure email", and their
-   translations) that is followed by at most three lines.
+   translations) that is followed by at most three lines, and a mailing-list
+   footer (a line of underscores, then "... mailing list" / "listinfo" /
+   "unsubscribe") at the very end.
 
 The sign-off rule: a closing such as "Best regards," / "Mit freundlichen Grüßen"
 followed by the sender's name is **kept**. It is part of what the person wrote
@@ -214,7 +216,7 @@ _STRICT_ATTRIBUTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 _DATED_ATTRIBUTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (label, re.compile(pattern, re.IGNORECASE))
     for label, pattern in (
-        ("en", r"\bwrote\s?:$"),
+        ("en", r"\b(?:wrote|writes)\s?:$"),
         ("de", r"\bschrieb\s.{1,300}?:$|\bschrieb\s?:$"),
         ("nl", r"\bschreef\s.{1,300}?:$|\bhet volgende geschreven\s?:$"),
         ("fr", r"\ba\s+écrit\s?:$"),
@@ -233,7 +235,7 @@ _DATED_ATTRIBUTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 # Attribution lines a ">"-quote follows may be as short as "Sam wrote:".
 _LOOSE_ATTRIBUTION = re.compile(
-    r"(?:\bwrote|\bschrieb|\bschreef|\ba\s+écrit|\bescribió|\bha\s+scritto|\bescreveu"
+    r"(?:\bwrote|\bwrites|\bsaid|\bschrieb|\bschreef|\ba\s+écrit|\bescribió|\bha\s+scritto|\bescreveu"
     r"|\bskrev|\bkirjoitti|\bnapisał(?:\(a\)|a)?|\bpisze|\bnapsal(?:\(a\)|a)?|пишет"
     r"|написал(?:\(а\)|а)?|\byazdı|のメッセージ|書きました|写道|寫道)\s?[:：]$",
     re.IGNORECASE,
@@ -599,9 +601,20 @@ def _assemble(lines: list[str], cut: _Cut) -> list[str]:
     return out
 
 
+_LIST_FOOTER = re.compile(
+    r"mailing list|listinfo|mailman|unsubscribe|abbestellen|abmelden|désabonner|desinscri",
+    re.IGNORECASE,
+)
+
+
 def _strip_signature(lines: list[str]) -> tuple[list[str], list[str], str]:
     """Split off a delimited signature or a client footer: (body, signature, label)."""
     for index, line in enumerate(lines):
+        # Mailman and similar list managers append "____\nfoo mailing list\n...".
+        if _UNDERSCORES.match(line) and index:
+            rest = lines[index + 1 : index + 10]
+            if len(lines) - index <= 10 and any(_LIST_FOOTER.search(r) for r in rest):
+                return lines[:index], lines[index:], "mailing list footer"
         bare = line.rstrip("\n")
         if bare == "-- ":
             return lines[:index], lines[index + 1 :], "signature delimiter"

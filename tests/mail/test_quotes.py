@@ -613,6 +613,23 @@ def test_interleaved_reply_keeps_every_answer() -> None:
     assert "> Second question?" in reply.quoted
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Agreed.\n\nSam Lee writes:\n> proposal\n", "Agreed."),
+        ("Yes.\n\nQuoting Sam Lee <sam@example.com>:\n\n> proposal\n", "Yes."),
+        ("Ja.\n\nZitat von Sam Lee <sam@example.de>:\n> Vorschlag\n", "Ja."),
+        (
+            "> proposal\n\nAgreed.\n\n_______________________________________________\n"
+            "dev mailing list\ndev@lists.example.org\nhttps://lists.example.org/listinfo/dev\n",
+            "Agreed.",
+        ),
+    ],
+)
+def test_list_style_attributions_and_footers(text: str, expected: str) -> None:
+    assert extract_reply(text).new_text == expected
+
+
 def test_sign_off_and_name_are_kept() -> None:
     text = "Thanks, solved.\n\nKind regards,\nAnna Berg\nHead of Facilities\n"
     reply = extract_reply(text)
