@@ -1,0 +1,215 @@
+"""The store on SQLite and on PostgreSQL: schema, queue, and the pipeline's writes."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, text
+
+from gateway.config.schema import Settings
+from gateway.inbound.spool import SpoolWriter
+from gateway.pipeline import Pipeline
+from gateway.store import queue
+from gateway.store import tickets as store
+from gateway.store.blobs import FileBlobStore
+from gateway.store.engine import is_sqlite, make_async_engine, make_sync_engine
+from gateway.store.migrate import alembic_config, current_revision, upgrade
+from gateway.store.models import Base
+from gateway.store.queue import NewInbound
+from tests.conftest import PostgresCluster
+
+NODE = "test-node"
+
+
+@pytest.fixture
+def engine(store_url: str) -> Iterator[Engine]:
+    eng = make_sync_engine(store_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+def settings_for(url: str, tmp_path: Path) -> Settings:
+    return Settings.model_validate(
+        {
+            "data_dir": tmp_path / "data",
+            "node": NODE,
+            "store": {"url": url},
+            "channels": [
+                {"name": "support", "kind": "team_email", "address": "support@acme.example"},
+                {"name": "sales", "kind": "team_email", "address": "sales@acme.example"},
+            ],
+        }
+    )
+
+
+def raw_mail(
+    mid: str, subject: str, *, sender: str = "ann@example.com", reply_to: str = ""
+) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = f"Ann <{sender}>"
+    msg["To"] = "support@acme.example"
+    msg["Subject"] = subject
+    msg["Message-ID"] = f"<{mid}>"
+    if reply_to:
+        msg["In-Reply-To"] = f"<{reply_to}>"
+    msg.set_content(f"body of {mid}\n")
+    return msg.as_bytes()
+
+
+def enqueue(
+    url: str,
+    spool: SpoolWriter,
+    payloads: list[bytes],
+    rcpt: str = "support@acme.example",
+    mail_from: str | None = "ann@example.com",
+) -> list[int]:
+    refs = spool.append_batch(payloads)
+
+    async def go() -> list[int]:
+        aengine = make_async_engine(url)
+        try:
+            return await queue.enqueue(
+                aengine,
+                [
+                    NewInbound(
+                        NODE,
+                        "smtp",
+                        r.sha256,
+                        r.length,
+                        r.segment,
+                        r.offset,
+                        None,
+                        None,
+                        mail_from,
+                        (rcpt,),
+                    )
+                    for r in refs
+                ],
+            )
+        finally:
+            await aengine.dispose()
+
+    return asyncio.run(go())
+
+
+def test_migrations_reach_head_and_match_the_models(engine: Engine) -> None:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert current_revision(engine) == head
+    with engine.connect() as conn:
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata
+        )
+    assert diff == []
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
+    engine = make_sync_engine(f"sqlite:///{tmp_path / 'wal.db'}")
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+    engine.dispose()
+
+
+def test_enqueue_claim_and_finish(engine: Engine, store_url: str, tmp_path: Path) -> None:
+    spool = SpoolWriter(tmp_path / "spool")
+    ids = enqueue(store_url, spool, [b"a", b"b", b"c"])
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 3
+    with engine.begin() as conn:
+        claimed = queue.claim(conn, NODE, 2, skip_locked=not is_sqlite(engine.url))
+        assert [c.id for c in claimed] == ids[:2]
+        queue.mark_done(conn, ids[0], message_pk=None, ticket=None, note="test")
+        queue.quarantine(conn, ids[1], "broken on purpose")
+    with engine.connect() as conn:
+        assert queue.counts(conn) == {"done": 1, "quarantined": 1, "queued": 1}
+        assert queue.claim(conn, "other-node", 10, skip_locked=False) == []
+        [row] = queue.list_rows(conn, "quarantined", 10)
+        assert row.reason == "broken on purpose"
+    with engine.begin() as conn:
+        assert queue.requeue(conn, None) == 1
+    with engine.connect() as conn:
+        assert queue.counts(conn) == {"done": 1, "queued": 2}
+
+
+def test_two_claimers_never_take_the_same_rows(postgres: PostgresCluster, tmp_path: Path) -> None:
+    # SKIP LOCKED is how several instances share one PostgreSQL queue.
+    store_url = postgres.new_database()
+    engine = make_sync_engine(store_url)
+    upgrade(engine)
+    enqueue(store_url, SpoolWriter(tmp_path / "spool"), [bytes([i]) for i in range(20)])
+    taken: list[list[int]] = []
+    barrier = threading.Barrier(2)
+
+    def claimer() -> None:
+        with engine.begin() as conn:
+            rows = queue.claim(conn, NODE, 10, skip_locked=True)
+            barrier.wait(10)  # both hold their locks at the same time
+            taken.append([r.id for r in rows])
+
+    threads = [threading.Thread(target=claimer) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(taken) == 2
+    assert not set(taken[0]) & set(taken[1])
+    assert len(taken[0]) + len(taken[1]) == 20
+    engine.dispose()
+    engine.dispose()
+
+
+def test_pipeline_threads_stores_and_dedupes(
+    engine: Engine, store_url: str, tmp_path: Path
+) -> None:
+    cfg = settings_for(store_url, tmp_path)
+    from gateway.daemon import Paths, prepare_store
+
+    paths = Paths(cfg.data_dir)
+    paths.create()
+    prepare_store(cfg, migrate=False)
+    spool = SpoolWriter(paths.spool)
+    enqueue(
+        store_url,
+        spool,
+        [raw_mail("a1@x", "First"), raw_mail("a2@x", "Re: First", reply_to="a1@x")],
+    )
+    enqueue(store_url, spool, [raw_mail("a1@x", "First")], rcpt="sales+vip@acme.example")
+    enqueue(store_url, spool, [b"Subject: no sender at all\r\n\r\nhello\r\n"], mail_from=None)
+    pipeline = Pipeline(
+        engine, cfg, node=NODE, blobs=FileBlobStore(paths.blobs), spool_dir=paths.spool
+    )
+    assert pipeline.run_batch() == 4
+    assert pipeline.run_batch() == 0
+    with engine.connect() as conn:
+        [ticket] = store.list_tickets(conn)
+        assert ticket.message_count == 2
+        assert ticket.subject == "First"
+        assert ticket.contact == "ann@example.com"
+        _, conversation = store.get_ticket(conn, ticket.number) or (None, [])
+        assert conversation[0].delivered_to == ("sales@acme.example", "support@acme.example")
+        states = {r.state: r for r in queue.list_rows(conn, None, 10)}
+        assert states["quarantined"].reason is not None
+        assert "no sender" in states["quarantined"].reason
+    # Raw bytes are in the blob store, so the spool can go.
+    spool.close()
+    SpoolWriter(paths.spool).append_batch([b"newer segment"])
+    assert pipeline.clean_spool() >= 1
+
+
+def test_contact_keeps_first_name_unless_empty(engine: Engine) -> None:
+    with engine.begin() as conn:
+        first = store.contact_for(conn, "Ann@Example.com", "")
+        assert store.contact_for(conn, "ann@example.com", "Ann Berg") == first
+        assert store.contact_for(conn, "ANN@example.com", "Someone Else") == first
+        name = conn.execute(text("SELECT name FROM contacts WHERE id = :i"), {"i": first}).scalar()
+    assert name == "Ann Berg"
