@@ -775,3 +775,44 @@ def test_date_parser_never_raises(text: str) -> None:
 @settings(max_examples=100, deadline=None)
 def test_resolve_never_raises_on_parsed_bytes(raw: bytes) -> None:
     assert isinstance(resolve_authorship(parse_message(raw)), Authorship)
+
+
+def test_team_original_gives_way_to_the_customer_block_around_it() -> None:
+    # Sam forwarded our own mail to a colleague, who forwarded it on: the
+    # innermost block is the team's, so the customer's block wins.
+    text = (
+        "Please look.\n\n---------- Forwarded message ---------\n"
+        "From: *Sam Lee* <sam.lee@example.com>\nDate: Tue, Mar 4, 2025 at 9:00 AM\n"
+        "Subject: Fwd: Broken\nTo: <bob@acme.example>\n\n\nThis is wrong.\n\n"
+        "---------- Forwarded message ---------\nFrom: Acme Support <support@acme.example>\n"
+        "Date: Mon, Mar 3, 2025 at 10:15 AM\nSubject: Broken\n"
+        "To: <sam.lee@example.com>\n\n\nYour order shipped.\n"
+    )
+    a = resolve_authorship(_mail("Fwd: Fwd: Broken", text), team_addresses=TEAM)
+    assert a.author == Address("Sam Lee", "sam.lee@example.com")
+    assert a.original is not None
+    assert a.original.text == "This is wrong."
+    innermost = resolve_authorship(_mail("Fwd: Fwd: Broken", text))
+    assert innermost.author == Address("Acme Support", "support@acme.example")
+
+
+def test_forwarded_reply_thread_stops_at_the_forwarded_message() -> None:
+    # FW: of an Outlook thread: the first block is the customer's reply; the block
+    # under it is quoted history, not a further forward.
+    text = (
+        "fyi\n\nFrom: Sam Lee <sam.lee@example.com>\nSent: Monday, March 3, 2025 10:15 AM\n"
+        "To: Bob <bob@acme.example>\nSubject: RE: Broken\n\nStill broken.\n\n"
+        "From: Bob <bob@acme.example>\nSent: Friday, February 28, 2025 9:00 AM\n"
+        "To: Sam Lee <sam.lee@example.com>\nSubject: Broken\n\nTry again.\n"
+    )
+    a = resolve_authorship(_mail("FW: Broken", text))
+    assert a.author == Address("Sam Lee", "sam.lee@example.com")
+    assert a.original is not None
+    assert a.original.subject == "RE: Broken"
+
+
+def test_resent_fields_on_list_traffic_are_no_forward() -> None:
+    mail = _mail(
+        "Hello", "Hi", **{"Resent-From": "list@lists.example", "List-Id": "<list.lists.example>"}
+    )
+    assert resolve_authorship(mail).kind is ForwardKind.NONE
