@@ -313,6 +313,7 @@ FORWARD_PREFIXES: Final[frozenset[str]] = frozenset(
         "enc",  # Outlook (pt-BR)
         "encam",  # Android (pt)
         "doorst",  # Outlook (nl)
+        "doorgestuurd",  # Outlook for Mac / Android (nl)
         "vs",  # Outlook (da, no) -- but Finnish replies use it too, see REPLY_PREFIXES_FI
         "vb",  # Outlook (sv)
         "vl",  # Outlook (fi)

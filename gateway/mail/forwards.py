@@ -882,20 +882,28 @@ def _delivered_to(mail: ParsedMail) -> tuple[str, ...]:
 
 def _server_forward(mail: ParsedMail) -> tuple[Address | None, str] | None:
     """(forwarder, reason) when the envelope or a server header shows a forward."""
+    if (mail.header("Auto-Submitted") or "no").strip().lower() != "no":
+        return None  # mail a server wrote itself (auto-replies) is no forward of a person's mail
     if mail.header("List-Id") is not None:
         return None  # list traffic (SmartList adds Resent-From too) is relayed, not forwarded
     resent = _header_mailbox(mail, "Resent-From") or _header_mailbox(mail, "Resent-Sender")
     if resent is not None and resent.address:
         return resent, "Resent-From: the message was redirected (RFC 5322 resent fields)"
-    rules_loop = mail.header("X-MS-Exchange-Inbox-Rules-Loop")
-    if rules_loop:
-        return _parse_mailbox(rules_loop), "X-MS-Exchange-Inbox-Rules-Loop: an Exchange inbox rule"
-    forwarding_loop = mail.header("X-MS-Exchange-ForwardingLoop")
-    if forwarding_loop:
-        return (
-            _parse_mailbox(forwarding_loop.split(";")[0]),
-            "X-MS-Exchange-ForwardingLoop: Exchange mailbox forwarding",
-        )
+    own = mail.from_.normalized if mail.from_ is not None else ""
+    # Exchange stamps the rule's mailbox on what its rules send: on a redirect that
+    # is someone else's mailbox, on an out-of-office reply it is From itself.
+    rules_loop = _parse_mailbox(mail.header("X-MS-Exchange-Inbox-Rules-Loop") or "")
+    if rules_loop is not None and rules_loop.address and rules_loop.normalized != own:
+        return rules_loop, "X-MS-Exchange-Inbox-Rules-Loop: an Exchange inbox rule"
+    forwarding_loop = _parse_mailbox(
+        (mail.header("X-MS-Exchange-ForwardingLoop") or "").split(";")[0]
+    )
+    if (
+        forwarding_loop is not None
+        and forwarding_loop.address
+        and forwarding_loop.normalized != own
+    ):
+        return forwarding_loop, "X-MS-Exchange-ForwardingLoop: Exchange mailbox forwarding"
     if (mail.header("X-MS-Exchange-Organization-AutoForwarded") or "").strip().lower() == "true":
         return None, "X-MS-Exchange-Organization-AutoForwarded: Exchange auto-forward"
     source = mail.header("X-MS-Exchange-Generated-Message-Source") or ""

@@ -816,3 +816,19 @@ def test_resent_fields_on_list_traffic_are_no_forward() -> None:
         "Hello", "Hi", **{"Resent-From": "list@lists.example", "List-Id": "<list.lists.example>"}
     )
     assert resolve_authorship(mail).kind is ForwardKind.NONE
+
+
+def test_out_of_office_stamped_by_an_inbox_rule_is_no_forward() -> None:
+    mail = _mail(
+        "Automatic reply: Order",
+        "I am away.",
+        **{
+            "X-MS-Exchange-Inbox-Rules-Loop": "bob@acme.example",
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    assert resolve_authorship(mail).kind is ForwardKind.NONE
+    mail = _mail(
+        "Automatic reply: Order", "Away.", **{"X-MS-Exchange-Inbox-Rules-Loop": "bob@acme.example"}
+    )
+    assert resolve_authorship(mail).kind is ForwardKind.NONE  # the loop names From itself
