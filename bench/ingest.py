@@ -37,7 +37,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import aiosmtplib
 from sqlalchemy import create_engine, text
@@ -173,6 +173,7 @@ class Gateway:
     proc: subprocess.Popen[bytes] | None = None
     port: int = 0
     worker_pid: int = 0
+    drain_seconds: float = 0.0
     log_path: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -466,16 +467,33 @@ def measure_gateway(
     try:
         gateway.start()
         after = probe.max_id()
+        if args.phases:
+            # Diagnostic: freeze the worker while mail is accepted, then let it drain alone.
+            time.sleep(1.5)  # past the worker's first idle poll, so it holds no lock
+            os.kill(gateway.worker_pid, signal.SIGSTOP)
         start = time.monotonic()
-        sent = send(gateway.port, mails, k)
+        try:
+            sent = send(gateway.port, mails, k)
+        finally:
+            if args.phases:
+                os.kill(gateway.worker_pid, signal.SIGCONT)
         end, quarantined = probe.wait_settled(
             after, sent.accepted, timeout=max(120.0, len(mails) / 20)
         )
+        if args.phases:
+            gateway.drain_seconds = end - (start + sent.seconds)
         usage = gateway.usage()
     finally:
         gateway.stop()
         probe.dispose()
     seconds = end - start
+    if args.phases:
+        print(
+            f"  phases: accept alone {len(mails) / sent.seconds:.1f} msg/s, "
+            f"pipeline alone {len(mails) / gateway.drain_seconds:.1f} msg/s",
+            file=sys.stderr,
+            flush=True,
+        )
     return len(mails) / seconds, seconds, sent, usage, quarantined
 
 
@@ -568,8 +586,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 quarantined=quarantined,
             )
             results.append(result)
-            if not args.json:
-                _print_run(result)
+            _print_run(result, sys.stderr if args.json else sys.stdout)
             if shared is None and not args.keep:
                 shutil.rmtree(folder, ignore_errors=True)
     finally:
@@ -588,12 +605,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
-def _print_run(r: RunResult) -> None:
+def _print_run(r: RunResult, out: TextIO) -> None:
     print(
         f"run {r.run}: bare {r.bare_mps:7.1f} msg/s | gateway {r.gateway_mps:7.1f} msg/s "
         f"(accept {r.gateway_accept_mps:7.1f}) | ratio {r.ratio:.3f} | RSS {r.rss_mb:6.1f} MB | "
         f"cpu daemon {r.daemon_cpu_s:.1f}s worker {r.worker_cpu_s:.1f}s "
         f"client {r.client_cpu_s:.1f}s | refused {r.refused} quarantined {r.quarantined}",
+        file=out,
         flush=True,
     )
 
@@ -629,6 +647,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--gateway-path", type=Path, help="import the gateway package from this folder (a snapshot)"
+    )
+    parser.add_argument(
+        "--phases",
+        action="store_true",
+        help="diagnostic: pause the worker (SIGSTOP) while sending, then time accept and "
+        "pipeline separately; the ratio is then not the headline figure",
     )
     parser.add_argument("--keep", action="store_true", help="keep the data folders")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
