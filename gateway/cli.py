@@ -180,6 +180,8 @@ def cmd_tickets_show(args: argparse.Namespace) -> int:
                 "subject": m.subject,
                 "delivered_to": m.delivered_to,
                 "classification": m.classification,
+                "forwarded_by": m.forwarded_by,
+                "new_text": m.new_text,
                 "text": m.text,
             }
             for m in conversation
@@ -197,7 +199,11 @@ def cmd_tickets_show(args: argparse.Namespace) -> int:
         who = f"{m.from_name} <{m.from_address}>" if m.from_name else m.from_address
         print(f"--- {m.direction:4} {_short(m.date or m.received_at)}  {who}")
         print(f"    Message-ID: <{m.message_id}>")
-        for line in m.text.strip().splitlines()[:40]:
+        if m.forwarded_by:
+            print(f"    forwarded by {m.forwarded_by}")
+        if m.classification != "normal":
+            print(f"    ({m.classification})")
+        for line in (m.new_text or m.text).strip().splitlines()[:40]:
             print(f"    {line}")
     return 0
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import select
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +24,11 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from gateway.config.schema import Settings
 from gateway.inbound.spool import SpoolCorrupt, SpoolRef, list_segments, read_record
 from gateway.mail.addresses import base_address
+from gateway.mail.classify import DEFAULT_ACTIONS, KindAction, MailKind, OwnIdentity
+from gateway.mail.forwards import ForwardPolicy
 from gateway.mail.message import ParsedMail
 from gateway.mail.parse import parse_message
+from gateway.mail.understand import Context, understand
 from gateway.store import queue
 from gateway.store import tickets as store
 from gateway.store.blobs import FileBlobStore
@@ -71,6 +74,9 @@ class Routing:
     default_channel: str
     token_prefix: str
     reopen_closed: bool
+    contexts: dict[str, Context]
+    """Channel name → what understanding needs (forwarded-sender policy, own identity)."""
+    actions: Mapping[MailKind, KindAction]
 
     def channel_for(self, addresses: Sequence[str]) -> str:
         """The channel of the first team address among ``addresses``."""
@@ -112,6 +118,11 @@ class Pipeline:
                 default_channel=cfg.channels[0].name,
                 token_prefix=cfg.threading.subject_token_prefix,
                 reopen_closed=cfg.threading.reopen_closed,
+                contexts=contexts_for(cfg),
+                actions={
+                    **DEFAULT_ACTIONS,
+                    **{MailKind(k): KindAction(v) for k, v in cfg.mail.actions.items()},
+                },
             )
         return self._routing
 
@@ -191,6 +202,21 @@ class Pipeline:
         return removed
 
 
+def contexts_for(settings: Settings) -> dict[str, Context]:
+    """The understanding context of every channel."""
+    domain = settings.message_id_domain
+    own = OwnIdentity(
+        message_id_domains=frozenset({domain}),
+        loop_values=frozenset({domain}),
+        own_list_ids=frozenset(i.lower() for i in settings.mail.own_list_ids),
+    )
+    teams = frozenset(settings.team_addresses)
+    return {
+        c.name: Context(own=own, team_addresses=teams, policy=ForwardPolicy(c.forwarded_sender))
+        for c in settings.channels
+    }
+
+
 def apply_mail(
     conn: Connection,
     routing: Routing,
@@ -200,42 +226,58 @@ def apply_mail(
     item: QueuedItem,
     blobs: FileBlobStore,
 ) -> Outcome:
-    """Thread ``mail`` into the store inside the caller's transaction."""
+    """Understand ``mail`` and thread it into the store inside the caller's transaction.
+
+    Raises Unprocessable for mail that must wait for a person (quarantine).
+    """
     message_id = mail.message_id or f"{raw_sha256[:40]}@{MISSING_ID_DOMAIN}"
     delivered = tuple(
         sorted({base_address(a) for a in item.rcpt_to if base_address(a) in routing.team_addresses})
     )
     if not delivered:
-        delivered = tuple(
-            sorted(
-                {
-                    a.normalized
-                    for a in (*mail.to, *mail.cc)
-                    if a.normalized in routing.team_addresses
-                }
-            )
-        )
+        team_rcpts = {a.normalized for a in (*mail.to, *mail.cc)}
+        delivered = tuple(sorted(team_rcpts & routing.team_addresses.keys()))
 
     stored = store.find_message(conn, message_id)
     if stored is not None:
         store.add_delivery(conn, stored, delivered)
         return Outcome(stored.pk, stored.ticket, "duplicate")
 
-    author = mail.from_ or (mail.reply_to[0] if mail.reply_to else None)
-    sender = author.normalized if author else (item.mail_from or "").strip().lower()
+    channel = routing.channel_for(delivered)
+    seen = understand(mail, routing.contexts[channel])
+    kind = seen.classification.kind
+    action = routing.actions.get(kind, KindAction.TICKET)
+    if action is KindAction.DROP:
+        return Outcome(None, None, f"dropped {kind}: {seen.classification.reason}")
+    if action is KindAction.QUARANTINE:
+        raise Unprocessable(f"{kind}: {seen.classification.reason}")
+
+    author = seen.authorship.author or mail.from_ or (mail.reply_to[0] if mail.reply_to else None)
+    contact = seen.contact or author
+    sender = contact.normalized if contact else (item.mail_from or "").strip().lower()
     if not sender or "@" not in sender:
         raise Unprocessable("no sender: the message has no From address and no envelope sender")
-    sender_name = author.name if author else ""
+    sender_name = contact.name if contact else ""
+    other = seen.authorship.forwarded_by
+    if other is not None and contact is not None and other.normalized == contact.normalized:
+        other = seen.authorship.author  # the forwarder's contact got it: record the author
 
+    answers = mail.in_reply_to
+    if seen.classification.bounce and (bounced := seen.classification.bounce.original_message_id):
+        answers = (bounced, *answers)  # a bounce belongs with the mail it bounces
     token = subject_token(mail.subject, routing.token_prefix)
-    known = store.load_known(conn, message_id, mail.thread_keys, token)
+    known = store.load_known(conn, message_id, (*answers, *mail.thread_keys), token)
     decision = match_thread(
-        ThreadInput(message_id, mail.in_reply_to, mail.references, mail.subject, sender),
+        ThreadInput(message_id, answers, mail.references, mail.subject, sender),
         known,
-        reopen_closed=routing.reopen_closed,
+        reopen_closed=routing.reopen_closed and kind is MailKind.NORMAL,
     )
+    if decision.ticket is None and action is KindAction.ATTACH:
+        # Auto mail never opens a ticket; its raw bytes stay in the blob store.
+        return Outcome(None, None, f"{kind} without a ticket: {seen.classification.reason}")
+
     at = utcnow()
-    ticket = _place(conn, routing, decision, mail, sender, sender_name, delivered)
+    ticket = _place(conn, routing, channel, decision, mail, sender, sender_name)
     files = [
         store.NewAttachment(
             sha256=blobs.put(att.data),
@@ -247,6 +289,7 @@ def apply_mail(
         )
         for att in mail.attachments
     ]
+    writer = author or contact
     pk = store.add_message(
         conn,
         ticket,
@@ -256,43 +299,47 @@ def apply_mail(
             message_id=message_id,
             in_reply_to=mail.in_reply_to[0] if mail.in_reply_to else None,
             references=mail.references,
-            from_address=sender,
-            from_name=sender_name,
+            from_address=writer.normalized if writer else sender,
+            from_name=writer.name if writer else sender_name,
             to=tuple(a.normalized for a in mail.to),
             cc=tuple(a.normalized for a in mail.cc),
             delivered_to=delivered,
             subject=mail.subject,
             date=mail.date,
-            text=mail.text,
-            html=mail.html,
+            text=seen.text,
+            html=seen.html.html if seen.html else None,
             raw_sha256=raw_sha256,
             size=mail.size,
-            classification="normal",
+            classification=kind.value,
             repairs=mail.repairs,
+            classification_reason=seen.classification.reason[:2000],
+            new_text=seen.reply.new_text,
+            forwarded_by=other.normalized if other else None,
+            forward_kind=seen.authorship.kind.value,
         ),
         files,
     )
     if decision.merge:
         store.merge_into(conn, ticket, decision.merge)
-    store.touch_ticket(conn, ticket, at=at, status=_next_status(conn, decision, ticket))
+    status = _next_status(conn, decision, ticket) if kind is MailKind.NORMAL else None
+    store.touch_ticket(conn, ticket, at=at, status=status)
     return Outcome(pk, ticket, decision.matched_by.value)
 
 
 def _place(
     conn: Connection,
     routing: Routing,
+    channel: str,
     decision: ThreadDecision,
     mail: ParsedMail,
     sender: str,
     sender_name: str,
-    delivered: Sequence[str],
 ) -> int:
     if decision.ticket is not None:
         if decision.matched_by is MatchedBy.EARLIER_REPLY and mail.subject:
             # The parent arrived last; its subject is the conversation's real one.
             store.set_subject(conn, decision.ticket, mail.subject[:1000])
         return decision.ticket
-    channel = routing.channel_for(delivered)
     contact = store.contact_for(conn, sender, sender_name)
     return store.create_ticket(
         conn,

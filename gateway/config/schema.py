@@ -133,6 +133,24 @@ class PipelineSettings(_Section):
     """Seconds between looks at the queue when nothing woke the worker."""
 
 
+MailKindName = Literal["normal", "auto_reply", "bounce", "list", "loop", "spam"]
+KindActionName = Literal["ticket", "attach", "drop", "quarantine"]
+
+
+class MailSettings(_Section):
+    """``[mail]``: how mail is understood."""
+
+    message_id_domain: str | None = None
+    """Domain of the Message-IDs the gateway writes; mail carrying one is our own coming back.
+    Default: ``gateway.<domain of the first channel address>``."""
+    own_list_ids: list[str] = []
+    """List-Ids (or addresses) of the groups that feed the gateway, e.g. a Google Group:
+    their list headers do not make customer mail "list" mail."""
+    actions: dict[MailKindName, KindActionName] = {}
+    """What to do with each kind, over the defaults: normal=ticket, auto_reply=attach,
+    bounce=attach, list=ticket, loop=drop, spam=quarantine."""
+
+
 class LogFormat(StrEnum):
     """How log lines look."""
 
@@ -169,6 +187,8 @@ class ChannelSettings(_Section):
     """The team address (``team_email``): mail to it, or to its ``+tag`` forms, is accepted."""
     pipeline: str = "support"
     """Pipeline of new tickets."""
+    forwarded_sender: Literal["original", "forwarder"] = "original"
+    """Whose contact gets a ticket for hand-forwarded mail: the original author or the forwarder."""
 
     @field_validator("address")
     @classmethod
@@ -205,6 +225,7 @@ class Settings(BaseSettings):
     threading: ThreadingSettings = ThreadingSettings()
     pipeline: PipelineSettings = PipelineSettings()
     log: LogSettings = LogSettings()
+    mail: MailSettings = MailSettings()
     channels: Annotated[list[ChannelSettings], Field(min_length=1)]
 
     @model_validator(mode="after")
@@ -230,6 +251,16 @@ class Settings(BaseSettings):
         if self.store.url is not None:
             return self.store.url.get_secret_value()
         return f"sqlite:///{self.data_dir / 'gateway.db'}"
+
+    @property
+    def message_id_domain(self) -> str:
+        """The domain of the gateway's own Message-IDs."""
+        if self.mail.message_id_domain:
+            return self.mail.message_id_domain.lower()
+        for channel in self.channels:
+            if channel.address:
+                return "gateway." + channel.address.rpartition("@")[2]
+        return f"gateway.{self.node}.invalid"
 
     @property
     def team_addresses(self) -> dict[str, str]:

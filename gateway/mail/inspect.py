@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.mail.message import Address, ParsedMail
+from gateway.mail.message import Address
 from gateway.mail.parse import parse_message
+from gateway.mail.understand import Context, Understanding, understand
 
 
 def _address(address: Address | None) -> dict[str, str] | None:
@@ -14,8 +15,39 @@ def _address(address: Address | None) -> dict[str, str] | None:
     return {"name": address.name, "address": address.address}
 
 
-def describe(mail: ParsedMail) -> dict[str, Any]:
-    """The JSON-ready description of a parsed message (schema in the README)."""
+def describe(seen: Understanding) -> dict[str, Any]:
+    """The JSON-ready description of an understood message (schema in the README)."""
+    mail = seen.mail
+    authorship = seen.authorship
+    original = authorship.original
+    original_sender: dict[str, Any] | None = None
+    if original is not None:
+        original_sender = {
+            "name": original.sender.name,
+            "address": original.sender.address,
+            "date": original.date.isoformat() if original.date else original.date_text,
+            "subject": original.subject,
+        }
+    elif authorship.forwarded_by is not None and authorship.author is not None:
+        # A group relay: the author is the original sender; the message itself is the original.
+        original_sender = {
+            "name": authorship.author.name,
+            "address": authorship.author.address,
+            "date": mail.date.isoformat() if mail.date else None,
+            "subject": mail.subject,
+        }
+    classification: dict[str, Any] = {
+        "kind": seen.classification.kind.value,
+        "reason": seen.classification.reason,
+    }
+    if (bounce := seen.classification.bounce) is not None:
+        classification |= {
+            "failed_recipient": bounce.failed_recipient,
+            "status": bounce.status,
+            "diagnostic": bounce.diagnostic,
+            "original_message_id": bounce.original_message_id,
+            "permanent": bounce.permanent,
+        }
     return {
         "from": _address(mail.from_),
         "to": [_address(a) for a in mail.to],
@@ -27,8 +59,19 @@ def describe(mail: ParsedMail) -> dict[str, Any]:
         "in_reply_to": list(mail.in_reply_to),
         "references": list(mail.references),
         "thread_keys": list(mail.thread_keys),
-        "text": mail.text,
-        "has_html": mail.html is not None,
+        "original_sender": original_sender,
+        "forwarded_by": _address(authorship.forwarded_by),
+        "forward_kind": authorship.kind.value,
+        "forward_note": authorship.note or None,
+        "delivered_to": list(authorship.delivered_to),
+        "contact": _address(seen.contact),
+        "classification": classification,
+        "new_text": seen.reply.new_text,
+        "quote_method": seen.reply.method,
+        "signature": seen.reply.signature or None,
+        "text": seen.text,
+        "html": seen.html.html if seen.html else None,
+        "blocked_images": list(seen.html.blocked_images) if seen.html else [],
         "attachments": [
             {
                 "name": a.filename,
@@ -45,6 +88,6 @@ def describe(mail: ParsedMail) -> dict[str, Any]:
     }
 
 
-def inspect_message(raw: bytes) -> dict[str, Any]:
-    """Parse ``raw`` and describe it; never raises on bad input."""
-    return describe(parse_message(raw))
+def inspect_message(raw: bytes, context: Context | None = None) -> dict[str, Any]:
+    """Parse and understand ``raw``, and describe it; never raises on bad input."""
+    return describe(understand(parse_message(raw), context))

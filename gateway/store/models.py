@@ -222,6 +222,12 @@ class Message(Base):
     raw_sha256: Mapped[str | None] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     classification: Mapped[str] = mapped_column(String(16), default="normal")
+    classification_reason: Mapped[str | None] = mapped_column(Text)
+    new_text: Mapped[str | None] = mapped_column(Text)
+    """What the sender wrote in this message: no quoted history, no signature."""
+    forwarded_by: Mapped[str | None] = mapped_column(String(320))
+    """Who forwarded it, when the ticket's contact is the original author (or the other way)."""
+    forward_kind: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
     repairs: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     __table_args__ = (

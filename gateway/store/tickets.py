@@ -66,6 +66,10 @@ class NewMessage:
     size: int
     classification: str
     repairs: tuple[str, ...]
+    classification_reason: str | None = None
+    new_text: str | None = None
+    forwarded_by: str | None = None
+    forward_kind: str = "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +269,10 @@ def add_message(
         "size": message.size,
         "classification": message.classification,
         "repairs": list(message.repairs),
+        "classification_reason": message.classification_reason,
+        "new_text": message.new_text,
+        "forwarded_by": message.forwarded_by,
+        "forward_kind": message.forward_kind,
     }
     pk = int(conn.execute(insert(messages).values(values).returning(messages.c.id)).scalar_one())
     refs = {r for r in (message.in_reply_to, *message.references) if r}
@@ -367,6 +375,8 @@ class MessageView:
     text: str
     delivered_to: tuple[str, ...]
     classification: str
+    new_text: str | None
+    forwarded_by: str | None
 
 
 def _summary_query() -> Any:
@@ -443,6 +453,8 @@ def get_ticket(conn: Connection, number: int) -> tuple[TicketSummary, list[Messa
             text=m.text,
             delivered_to=tuple(m.delivered_to or ()),
             classification=m.classification,
+            new_text=m.new_text,
+            forwarded_by=m.forwarded_by,
         )
         for m in conn.execute(query)
     ]

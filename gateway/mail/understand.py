@@ -1,0 +1,59 @@
+"""One pure step that runs the whole understanding of a parsed message.
+
+``parse_message → classify → resolve_authorship → extract_reply → sanitize_html``:
+the pipeline stores what it returns and ``gateway inspect`` prints it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gateway.mail.classify import Classification, OwnIdentity, classify
+from gateway.mail.forwards import Authorship, ForwardPolicy, resolve_authorship, ticket_contact
+from gateway.mail.html import SafeHtml, html_to_text, sanitize_html
+from gateway.mail.message import Address, ParsedMail
+from gateway.mail.quotes import ReplyText, extract_reply
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What understanding needs to know about this installation (from the config)."""
+
+    own: OwnIdentity | None = None
+    team_addresses: frozenset[str] = frozenset()
+    policy: ForwardPolicy = ForwardPolicy.ORIGINAL
+    cid_urls: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    """Everything the pipeline decides about one message before it touches the store."""
+
+    mail: ParsedMail
+    classification: Classification
+    authorship: Authorship
+    contact: Address | None
+    """Whose contact the ticket goes on, by the channel's forwarded-sender policy."""
+    text: str
+    """The full plain text: the text part, or text derived from the HTML."""
+    reply: ReplyText
+    html: SafeHtml | None
+    """The sanitised HTML body, when there is one."""
+
+
+def understand(mail: ParsedMail, context: Context | None = None) -> Understanding:
+    """Classify, find the author, cut the new text and sanitise the HTML. Never raises."""
+    ctx = context or Context()
+    text = mail.text
+    if not text.strip() and mail.html:
+        text = html_to_text(mail.html)
+    authorship = resolve_authorship(mail, team_addresses=ctx.team_addresses)
+    return Understanding(
+        mail=mail,
+        classification=classify(mail, ctx.own),
+        authorship=authorship,
+        contact=ticket_contact(authorship, ctx.policy),
+        text=text,
+        reply=extract_reply(mail.text, mail.html),
+        html=sanitize_html(mail.html, cid_urls=ctx.cid_urls) if mail.html else None,
+    )
