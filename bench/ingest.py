@@ -60,11 +60,11 @@ class BenchError(Exception):
 # -- processes --------------------------------------------------------------------------
 
 
-def peak_rss_mb(pid: int) -> float:
-    """VmHWM (peak resident set) of ``pid`` in MB, 0 when it is gone."""
+def peak_rss_mb(pid: int, key: str = "VmHWM") -> float:
+    """VmHWM (peak resident set; or another /proc status ``key``) of ``pid`` in MB, 0 if gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{key}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         return 0.0
@@ -237,11 +237,15 @@ class Gateway:
                 if isinstance(event, dict):
                     yield event
 
+    def rss(self, key: str = "VmHWM") -> tuple[float, float]:
+        """(daemon, worker) resident set in MB: peak by default."""
+        assert self.proc is not None
+        return peak_rss_mb(self.proc.pid, key), peak_rss_mb(self.worker_pid, key)
+
     def usage(self) -> tuple[float, float, float]:
         """(peak RSS MB of daemon + worker, daemon CPU s, worker CPU s)."""
         assert self.proc is not None
-        rss = peak_rss_mb(self.proc.pid) + peak_rss_mb(self.worker_pid)
-        return rss, cpu_seconds(self.proc.pid), cpu_seconds(self.worker_pid)
+        return sum(self.rss()), cpu_seconds(self.proc.pid), cpu_seconds(self.worker_pid)
 
     def stop(self) -> None:
         """SIGTERM and wait."""
@@ -466,6 +470,7 @@ def measure_gateway(
     probe = StoreProbe(store_url)
     try:
         gateway.start()
+        idle_rss = gateway.rss("VmRSS")
         after = probe.max_id()
         if args.phases:
             # Diagnostic: freeze the worker while mail is accepted, then let it drain alone.
@@ -483,6 +488,13 @@ def measure_gateway(
         if args.phases:
             gateway.drain_seconds = end - (start + sent.seconds)
         usage = gateway.usage()
+        peaks = gateway.rss()
+        print(
+            f"  RSS MB: daemon {idle_rss[0]:.1f} at start, {peaks[0]:.1f} peak; "
+            f"worker {idle_rss[1]:.1f} at start, {peaks[1]:.1f} peak",
+            file=sys.stderr,
+            flush=True,
+        )
     finally:
         gateway.stop()
         probe.dispose()
