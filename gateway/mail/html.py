@@ -32,8 +32,8 @@ inline styles, 60 images) it takes about 1.4 ms, while
 :class:`html.parser.HTMLParser` needs 2.7 ms just to tokenize it without any
 handler; ``sanitize_html`` takes about 1.7 ms on the same mail. Besides the
 usual block and line breaks it renders ``<blockquote>`` content with a
-``"> "`` prefix per line and per level, so that :mod:`gateway.mail.quotes` sees quoted history the way a plain-text
-client would have written it.
+``"> "`` prefix per line and per level, so that :mod:`gateway.mail.quotes`
+sees quoted history the way a plain-text client would have written it.
 """
 
 from __future__ import annotations
