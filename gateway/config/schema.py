@@ -127,8 +127,6 @@ class PipelineSettings(_Section):
     """``[pipeline]``: the worker process that turns queued mail into tickets."""
 
     batch_size: int = Field(default=200, gt=0)
-    max_attempts: int = Field(default=5, gt=0)
-    """Transient failures before a message is quarantined."""
     poll_interval: float = Field(default=1.0, gt=0)
     """Seconds between looks at the queue when nothing woke the worker."""
 

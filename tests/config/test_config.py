@@ -114,3 +114,33 @@ def test_check_config_command(tmp_path: Path) -> None:
     )
     assert good.returncode == 0, good.stderr
     assert "support@demo.example" in good.stdout
+
+
+def test_example_config_loads_and_documents_every_key() -> None:
+    from pydantic import BaseModel
+
+    from gateway.config.schema import Settings
+
+    example = REPO / "config" / "gateway.example.toml"
+    cfg = load_settings(example)
+    assert [c.name for c in cfg.channels] == ["support", "billing"]
+    text = example.read_text()
+
+    def keys(model: type[BaseModel], prefix: str) -> list[str]:
+        found = []
+        for name, info in model.model_fields.items():
+            annotation = info.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                found += keys(annotation, f"{prefix}{name}.")
+            elif name != "channels":  # an array of tables, checked field by field below
+                found.append(f"{prefix}{name}")
+        return found
+
+    from gateway.config.schema import ChannelSettings
+
+    missing = [
+        k
+        for k in keys(Settings, "") + keys(ChannelSettings, "channels.")
+        if k.rpartition(".")[2] + " =" not in text
+    ]
+    assert missing == []
