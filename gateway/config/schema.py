@@ -149,6 +149,69 @@ class MailSettings(_Section):
     bounce=attach, list=ticket, loop=drop, spam=quarantine."""
 
 
+class ReplySettings(_Section):
+    """``[reply]``: signed reply addresses."""
+
+    secret_file: Path = Path("reply.key")
+    """HMAC secret of reply keys; created (0600) on first start if missing."""
+    key_max_age_days: int = Field(default=365, gt=0)
+    """An agent's reply key older than this is refused (and the agent told)."""
+    require_authentication: bool = False
+    """Agent answers count only when the trusted MTA's Authentication-Results say dkim or
+    spf pass for the agent's domain."""
+    trusted_authserv_id: str | None = None
+    """The authserv-id of the MTA whose Authentication-Results are trusted."""
+
+
+class OutboundSmtpSettings(_Section):
+    """``[outbound.smtp]``: the relay every outgoing mail goes through."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=25, gt=0, le=65535)
+    starttls: bool = False
+    tls: bool = False
+    """Implicit TLS (port 465) instead of STARTTLS."""
+    username: str | None = None
+    password_file: Path | None = None
+    timeout: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _auth_pair(self) -> OutboundSmtpSettings:
+        if (self.username is None) != (self.password_file is None):
+            raise ValueError("username and password_file go together")
+        if self.tls and self.starttls:
+            raise ValueError("choose tls (implicit) or starttls, not both")
+        return self
+
+
+class OutboundSettings(_Section):
+    """``[outbound]``: the outbox worker."""
+
+    smtp: OutboundSmtpSettings | None = None
+    """Without a relay, outgoing mail waits in the outbox."""
+    max_attempts: int = Field(default=10, gt=0)
+    """Temporary failures before a mail is marked failed and its agent told."""
+    retry_base_seconds: float = Field(default=30.0, gt=0)
+    """First retry delay; each further one doubles, up to an hour."""
+    poll_interval: float = Field(default=2.0, gt=0)
+
+
+class AgentSettings(_Section):
+    """One ``[[agents]]`` entry: an agent who answers from their own mail client."""
+
+    first_name: str = Field(min_length=1)
+    last_name: str = ""
+    address: str
+    """The agent's personal address; answers must come from it."""
+    seat: bool = True
+    teams: list[str] = []
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        return _check_address(value)
+
+
 class LogFormat(StrEnum):
     """How log lines look."""
 
@@ -187,6 +250,36 @@ class ChannelSettings(_Section):
     """Pipeline of new tickets."""
     forwarded_sender: Literal["original", "forwarder"] = "original"
     """Whose contact gets a ticket for hand-forwarded mail: the original author or the forwarder."""
+    company: str = ""
+    """The company name customers see (``channel.company`` in templates)."""
+    from_name: Literal["agent_and_company", "company"] = "agent_and_company"
+    """From-name of answers: ``Jane from Acme`` (by ``from_name_template``) or ``Acme``."""
+    from_name_template: str = "{{ agent.first_name }} from {{ channel.company }}"
+    """Wording of the agent-and-company from-name (sandboxed jinja2)."""
+    signature_text: str = ""
+    """Plain-text signature of answers (sandboxed jinja2; tokens: agent.full_name,
+    agent.first_name, agent.last_name, channel.company, channel.address, channel.name)."""
+    signature_html: str = ""
+    """HTML signature of answers (same tokens, autoescaped)."""
+    notify: list[str] = []
+    """Agent addresses told of new tickets and customer messages while none is assigned."""
+    subject_token: bool = True
+    """Put the ticket token (``[#1234]``) in the subjects customers see."""
+    acknowledge: bool = False
+    """Answer a customer's new ticket with ``ack_text`` (never auto mail, lists or loops)."""
+    ack_subject: str = "Re: {{ ticket.subject }}"
+    ack_text: str = (
+        "Hello {{ contact.name or contact.address }},\n\n"
+        "we have your message and will answer soon. Your ticket number is {{ ticket.number }}.\n\n"
+        "{{ channel.company }}"
+    )
+    ack_per_hour: int = Field(default=3, ge=0)
+    """Most acknowledgements one address gets in an hour."""
+
+    @field_validator("notify")
+    @classmethod
+    def _notify(cls, value: list[str]) -> list[str]:
+        return [_check_address(a) for a in value]
 
     @field_validator("address")
     @classmethod
@@ -224,6 +317,9 @@ class Settings(BaseSettings):
     pipeline: PipelineSettings = PipelineSettings()
     log: LogSettings = LogSettings()
     mail: MailSettings = MailSettings()
+    reply: ReplySettings = ReplySettings()
+    outbound: OutboundSettings = OutboundSettings()
+    agents: list[AgentSettings] = []
     channels: Annotated[list[ChannelSettings], Field(min_length=1)]
 
     @model_validator(mode="after")
@@ -241,6 +337,23 @@ class Settings(BaseSettings):
                         f" and {channel.name!r}: an address belongs to one channel only"
                     )
                 addresses[channel.address] = channel.name
+        agents: set[str] = set()
+        for agent in self.agents:
+            if agent.address in agents:
+                raise ValueError(f"two agents have the address {agent.address}")
+            agents.add(agent.address)
+            if agent.address in addresses:
+                raise ValueError(
+                    f"{agent.address} is the team address of channel {addresses[agent.address]!r}"
+                    " and an agent's personal address: use a personal address for the agent"
+                )
+        for channel in self.channels:
+            for address in channel.notify:
+                if address not in agents:
+                    raise ValueError(
+                        f"channel {channel.name!r} notifies {address}, who is not an agent:"
+                        " add them under [[agents]]"
+                    )
         return self
 
     @property

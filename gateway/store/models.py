@@ -97,6 +97,106 @@ class Direction(StrEnum):
     """Sent by the gateway itself."""
 
 
+class UserStatus(StrEnum):
+    """Whether an agent takes work now."""
+
+    AVAILABLE = "available"
+    AWAY = "away"
+
+
+class OutboxState(StrEnum):
+    """Where an outgoing message is."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxKind(StrEnum):
+    """Why a message is going out."""
+
+    ANSWER = "answer"
+    """An agent's answer to a customer."""
+    NOTIFY = "notify"
+    """A notification to an agent."""
+    ACK = "ack"
+    """The acknowledgement of a new ticket."""
+    ALERT = "alert"
+    """A warning to an agent: a failed delivery, a refused reply key."""
+
+
+class User(Base):
+    """An agent."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(320), unique=True)
+    """Personal address, lower-cased."""
+    first_name: Mapped[str] = mapped_column(String(255), default="")
+    last_name: Mapped[str] = mapped_column(String(255), default="")
+    seat: Mapped[bool] = mapped_column(default=True)
+    status: Mapped[str] = mapped_column(String(16), default=UserStatus.AVAILABLE)
+    active: Mapped[bool] = mapped_column(default=True)
+    """False once removed from the config: kept for history, never assigned or trusted."""
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Team(Base):
+    """A group of agents."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class TeamMember(Base):
+    """An agent's membership of a team."""
+
+    __tablename__ = "team_members"
+
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Outbox(Base):
+    """A mail waiting to leave, or that left: rendered bytes are a blob."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    node: Mapped[str] = mapped_column(String(128))
+    """The instance whose blob store holds the payload."""
+    kind: Mapped[str] = mapped_column(String(16))
+    ticket_id: Mapped[int | None] = mapped_column(BigInteger)
+    transport: Mapped[str] = mapped_column(String(16), default="smtp")
+    message_id: Mapped[str] = mapped_column(String(998), unique=True)
+    """Owned by the gateway; a resend reuses it, so it is recognisably the same mail."""
+    mail_from: Mapped[str] = mapped_column(String(320))
+    rcpt_to: Mapped[list[str]] = mapped_column(JSON, default=list)
+    recipient: Mapped[str] = mapped_column(String(320))
+    """The first recipient, lower-cased (rate limits look it up)."""
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default=OutboxState.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    alert_to: Mapped[str | None] = mapped_column(String(320))
+    """Who is told if it cannot be delivered."""
+
+    __table_args__ = (
+        Index("ix_outbox_state_node", "state", "node", "next_attempt_at"),
+        Index("ix_outbox_recipient", "recipient", "kind", "created_at"),
+    )
+
+
 class Channel(Base):
     """One connected channel (a team address, a chat, a page, a number)."""
 
@@ -186,6 +286,8 @@ class Ticket(Base):
     pipeline: Mapped[str] = mapped_column(String(64), default="support")
     priority: Mapped[str | None] = mapped_column(String(16))
     merged_into: Mapped[int | None] = mapped_column(BigInteger)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assignment_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_message_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
