@@ -455,9 +455,7 @@ def _content_id(value: str | None) -> str | None:
 def _part_headers(part: Message) -> dict[str, str]:
     """The first value of each header of a MIME part, lower-case names, raw."""
     wanted: dict[str, str] = {}
-    for count, (name, value) in enumerate(part.raw_items()):
-        if count >= MAX_HEADERS:
-            break
+    for name, value in part.raw_items():
         wanted.setdefault(name.lower(), value)
     return wanted
 
@@ -663,16 +661,23 @@ def _build(msg: Message, size: int, repairs: _Repairs, depth: int, budget: _Budg
     headers: list[tuple[str, str]] = []
     first: dict[str, str] = {}
     address_values: dict[str, list[str]] = {}
-    for count, (name, value) in enumerate(msg.raw_items()):
-        if count >= MAX_HEADERS:
-            repairs.add(f"more than {MAX_HEADERS} headers truncated")
-            break
-        unfolded = _unfold(value, repairs)
+    for name, value in msg.raw_items():
         key = name.lower()
+        if len(headers) >= MAX_HEADERS:
+            # Past the cap only a field's first occurrence is kept (up to twice the cap): a
+            # long trace block (Received: lines go on top) must not hide From, Subject or
+            # Message-ID below it.
+            if key in first:
+                continue
+            if len(headers) >= 2 * MAX_HEADERS:
+                break
+        unfolded = _unfold(value, repairs)
         first.setdefault(key, unfolded)
         if key in ("to", "cc"):
             address_values.setdefault(key, []).append(unfolded)
         headers.append((name, _decode_header(unfolded, repairs)))
+    if len(headers) < len(msg):
+        repairs.add(f"more than {MAX_HEADERS} headers truncated")
     if not headers and size:
         repairs.add("no headers")
 

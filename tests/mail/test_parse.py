@@ -357,7 +357,7 @@ def test_ten_thousand_header_lines() -> None:
     start = time.perf_counter()
     mail = parse_message(HEAD + folded + many + b"\r\nbody\r\n")
     assert time.perf_counter() - start < 2.0
-    assert len(mail.headers) == MAX_HEADERS
+    assert len(mail.headers) == 2 * MAX_HEADERS
     assert mail.subject == "x"
     assert mail.text == "body\n"
     assert f"more than {MAX_HEADERS} headers truncated" in mail.repairs
