@@ -245,11 +245,15 @@ class Daemon:
             self.servers.append(server)
 
     async def _drain(self, intake: Intake) -> None:
-        """Stop accepting; let sessions already in DATA get their answer."""
+        """Stop accepting; let sessions already in DATA (sending or waiting) get their answer."""
         for server in self.servers:
             server.close()
         deadline = time.monotonic() + SHUTDOWN_GRACE
-        while intake.pending and time.monotonic() < deadline:  # noqa: ASYNC110 - a deadline poll
+
+        def busy() -> bool:
+            return bool(intake.pending or any(h.in_data for h in self.handlers))
+
+        while busy() and time.monotonic() < deadline:  # noqa: ASYNC110 - a deadline poll
             await asyncio.sleep(0.05)
         # One more round lets the last group's answers reach their sockets.
         await asyncio.sleep(0.1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import ssl
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,8 @@ class IntakeHandler:
         self.team_addresses = frozenset(a.lower() for a in team_addresses)
         self.lmtp = lmtp
         self.source = "lmtp" if lmtp else "smtp"
+        self.in_data = 0
+        """Sessions between DATA and their answer: a shutdown waits for them."""
 
     async def handle_RCPT(
         self,
@@ -96,10 +98,24 @@ def _peer(session: Session) -> str | None:
 LINE_LENGTH_LIMIT = 1 << 20
 
 
+async def _counted_data(server: Any, arg: str, smtp_data: Callable[[str], Awaitable[None]]) -> None:
+    """Run aiosmtpd's DATA command while the handler counts the session as in DATA."""
+    handler: IntakeHandler = server.event_handler
+    handler.in_data += 1
+    try:
+        await smtp_data(arg)
+    finally:
+        handler.in_data -= 1
+
+
 class GatewaySMTP(SMTP):
     """aiosmtpd's SMTP with enhanced status codes on its own size refusals."""
 
     line_length_limit = LINE_LENGTH_LIMIT
+
+    async def smtp_DATA(self, arg: str) -> None:
+        """Receive the message; the session counts as in flight until it has its answer."""
+        await _counted_data(self, arg, super().smtp_DATA)
 
     async def push(self, status: Any) -> None:
         """Send a reply line, rewriting aiosmtpd's bare size refusals."""
@@ -112,6 +128,10 @@ class GatewayLMTP(LMTP):
     """aiosmtpd's LMTP with per-recipient size refusals."""
 
     line_length_limit = LINE_LENGTH_LIMIT
+
+    async def smtp_DATA(self, arg: str) -> None:
+        """Receive the message; the session counts as in flight until it has its answers."""
+        await _counted_data(self, arg, super().smtp_DATA)
 
     async def push(self, status: Any) -> None:
         """Send a reply line; after DATA, one per recipient as LMTP wants."""
