@@ -69,7 +69,7 @@ def prepare_store(settings: Settings, *, migrate: bool) -> None:
             upgrade(engine)
         with engine.begin() as conn:
             store.sync_channels(
-                conn, [(c.name, c.kind.value, c.address) for c in settings.channels]
+                conn, [(c.name, c.kind.value, c.channel_identity) for c in settings.channels]
             )
     finally:
         engine.dispose()
