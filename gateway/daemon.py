@@ -22,6 +22,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway import sdnotify
+from gateway.assignment import configured_agents
 from gateway.config.load import load_settings
 from gateway.config.schema import Settings
 from gateway.errors import ConfigError, TransientError
@@ -30,6 +31,7 @@ from gateway.inbound.smtp import IntakeHandler, load_users, start_listener, tls_
 from gateway.inbound.spool import SpoolWriter
 from gateway.logs import configure_logging
 from gateway.store import tickets as store
+from gateway.store.agents import sync_agents
 from gateway.store.engine import make_async_engine, make_sync_engine
 from gateway.store.migrate import upgrade
 
@@ -62,7 +64,7 @@ class Paths:
 
 
 def prepare_store(settings: Settings, *, migrate: bool) -> None:
-    """Migrate the schema (when asked) and record the configured channels. Blocking."""
+    """Migrate the schema (when asked); record the configured channels and agents. Blocking."""
     engine = make_sync_engine(settings.store_url)
     try:
         if migrate:
@@ -71,6 +73,7 @@ def prepare_store(settings: Settings, *, migrate: bool) -> None:
             store.sync_channels(
                 conn, [(c.name, c.kind.value, c.channel_identity) for c in settings.channels]
             )
+            sync_agents(conn, configured_agents(settings))
     finally:
         engine.dispose()
 

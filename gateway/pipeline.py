@@ -14,13 +14,14 @@ import os
 import select
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from gateway.assignment import ChannelPlan, assign_new_ticket, plans_for
 from gateway.config.schema import Settings
 from gateway.inbound.spool import SpoolCorrupt, SpoolRef, list_segments, read_record
 from gateway.mail.addresses import base_address
@@ -77,6 +78,8 @@ class Routing:
     contexts: dict[str, Context]
     """Channel name → what understanding needs (forwarded-sender policy, own identity)."""
     actions: Mapping[MailKind, KindAction]
+    plans: Mapping[str, ChannelPlan] = field(default_factory=dict)
+    """Channel name → defaults of new tickets and the routing rule."""
 
     def channel_for(self, addresses: Sequence[str]) -> str:
         """The channel of the first team address among ``addresses``."""
@@ -123,6 +126,7 @@ class Pipeline:
                     **DEFAULT_ACTIONS,
                     **{MailKind(k): KindAction(v) for k, v in cfg.mail.actions.items()},
                 },
+                plans=plans_for(cfg),
             )
         return self._routing
 
@@ -341,13 +345,20 @@ def _place(
             store.set_subject(conn, decision.ticket, mail.subject[:1000])
         return decision.ticket
     contact = store.contact_for(conn, sender, sender_name)
-    return store.create_ticket(
+    plan = routing.plans.get(channel)
+    ticket = store.create_ticket(
         conn,
         channel_id=routing.channel_ids[channel],
         contact_id=contact,
         subject=(mail.subject or "(no subject)")[:1000],
         pipeline=routing.pipelines.get(channel, "support"),
+        status=plan.status if plan else TicketStatus.NEW.value,
+        priority=plan.priority if plan else None,
+        properties=dict(plan.properties) if plan else None,
     )
+    if plan is not None:
+        assign_new_ticket(conn, ticket, plan)
+    return ticket
 
 
 def _next_status(conn: Connection, decision: ThreadDecision, ticket: int) -> str | None:
