@@ -463,13 +463,33 @@ def _summary(row: Any) -> TicketSummary:
 
 
 def list_tickets(
-    conn: Connection, *, status: str | None = None, limit: int = 100
+    conn: Connection,
+    *,
+    status: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    assignee: str | None = None,
+    channel: str | None = None,
+    contact: str | None = None,
 ) -> list[TicketSummary]:
-    """Tickets, most recently updated first (merged-away tickets left out)."""
+    """Tickets, most recently updated first (merged-away tickets left out).
+
+    ``assignee`` is an agent's address, or ``""`` for unassigned tickets.
+    """
     query = _summary_query().order_by(tickets.c.updated_at.desc(), tickets.c.id.desc())
     if status is not None:
         query = query.where(tickets.c.status == status)
-    return [_summary(row) for row in conn.execute(query.limit(limit))]
+    if assignee == "":
+        query = query.where(tickets.c.assignee_id.is_(None))
+    elif assignee is not None:
+        query = query.where(
+            tickets.c.assignee_id.in_(select(users.c.id).where(users.c.address == assignee.lower()))
+        )
+    if channel is not None:
+        query = query.where(channels.c.name == channel)
+    if contact is not None:
+        query = query.where(identities.c.value == contact.lower())
+    return [_summary(row) for row in conn.execute(query.limit(limit).offset(offset))]
 
 
 def get_ticket(conn: Connection, number: int) -> tuple[TicketSummary, list[MessageView]] | None:
