@@ -21,6 +21,7 @@ import structlog
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from gateway.agent_status import StatusMailPolicy, apply_status_mail, policy_for
 from gateway.assignment import ChannelPlan, assign_new_ticket, plans_for
 from gateway.config.schema import Settings
 from gateway.inbound.spool import SpoolCorrupt, SpoolRef, list_segments, read_record
@@ -80,6 +81,8 @@ class Routing:
     actions: Mapping[MailKind, KindAction]
     plans: Mapping[str, ChannelPlan] = field(default_factory=dict)
     """Channel name → defaults of new tickets and the routing rule."""
+    status_mail: StatusMailPolicy | None = None
+    """How ``#away`` / ``#available`` mails prove an agent (None: they are customer mail)."""
 
     def channel_for(self, addresses: Sequence[str]) -> str:
         """The channel of the first team address among ``addresses``."""
@@ -127,6 +130,7 @@ class Pipeline:
                     **{MailKind(k): KindAction(v) for k, v in cfg.mail.actions.items()},
                 },
                 plans=plans_for(cfg),
+                status_mail=policy_for(cfg),
             )
         return self._routing
 
@@ -255,6 +259,18 @@ def apply_mail(
         return Outcome(None, None, f"dropped {kind}: {seen.classification.reason}")
     if action is KindAction.QUARANTINE:
         raise Unprocessable(f"{kind}: {seen.classification.reason}")
+    if kind is MailKind.NORMAL and routing.status_mail is not None:
+        done = apply_status_mail(
+            conn,
+            routing.status_mail,
+            routing.plans,
+            mail,
+            seen.reply.new_text or seen.text,
+            item.rcpt_to,
+            routing.team_addresses,
+        )
+        if done is not None:
+            return Outcome(None, None, done)
 
     author = seen.authorship.author or mail.from_ or (mail.reply_to[0] if mail.reply_to else None)
     contact = seen.contact or author
