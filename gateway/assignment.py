@@ -151,6 +151,9 @@ def assign_new_ticket(
 
 def decide(conn: Connection, ticket: int, rule: RoutingRule, now: datetime) -> Decision:
     """The routing decision for ``ticket`` under ``rule`` at ``now`` (reads, never writes)."""
+    if rule.assign is AssignMode.NOBODY:
+        # Nothing to look up: keeps the pipeline's hot path as cheap as before routing.
+        return route(RoutingInput(rule=rule, agents=(), now=now))
     row = conn.execute(
         select(tickets.c.channel_id, tickets.c.contact_id, tickets.c.properties).where(
             tickets.c.id == ticket

@@ -159,3 +159,23 @@ def test_config_file_errors_from_check_config(tmp_path: Path) -> None:
     failed = run_cli(path, "check-config", check=False)
     assert failed.returncode == 2
     assert "team address of channel 'x' and an agent's personal address" in failed.stderr
+
+
+def test_channels_validate_finds_an_agent_at_a_team_address(config: Path) -> None:
+    # An agent added to the store by command (not the file) at the team's own address.
+    engine = make_sync_engine(f"sqlite:///{config.parent / 'var' / 'gateway.db'}")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (address, first_name, last_name, seat, status, active,"
+                " created_at) VALUES ('support@acme.example', 'S', '', true, 'available', true,"
+                " '2026-01-01')"
+            )
+        )
+    engine.dispose()
+    failed = run_cli(config, "channels", "validate", check=False)
+    assert failed.returncode == 1
+    assert (
+        "support@acme.example is the team address of channel 'support' and an agent's"
+        " personal address: use a personal address for the agent"
+    ) in failed.stderr
