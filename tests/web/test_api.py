@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 from openapi_spec_validator import validate
@@ -372,3 +374,77 @@ def test_metrics_and_tokens_never_logged(api: Checked, daemon: RunningDaemon) ->
     assert 'gateway_http_requests_total{method="POST",route="/api/v1/tickets",status="201"}' in text
     assert 'route="/api/v1/tickets",status="401"' in text
     assert not [e for e in daemon.events if TOKEN in json.dumps(e)]
+
+
+# -- generated requests: whatever comes in, the answer is 2xx or 4xx and fits the description --
+
+JSON_LEAF = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=30),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+JSON = st.recursive(
+    JSON_LEAF,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+EMAILS = st.sampled_from(["ann@example.com", "x@y.example", "not-an-address", "", "@"])
+NEW_TICKETS = st.fixed_dictionaries(
+    {},
+    optional={
+        "channel": st.sampled_from(["support", "sales", "nope"]) | JSON,
+        "subject": st.text(max_size=40) | JSON,
+        "contact": st.fixed_dictionaries(
+            {}, optional={"email": EMAILS | JSON, "name": st.text(max_size=20)}
+        )
+        | JSON,
+        "text": st.text(max_size=40) | JSON,
+        "properties": st.dictionaries(
+            st.sampled_from(["language", "product", "x"]), st.sampled_from(["de", "en", "fr"])
+        )
+        | JSON,
+        "priority": st.sampled_from(["low", "urgent", "nope", None]),
+    },
+)
+CHANGES = st.fixed_dictionaries(
+    {},
+    optional={
+        "status": st.sampled_from(["new", "open", "waiting", "closed", "gone", None]),
+        "priority": st.sampled_from(["low", "high", None, 3]),
+        "assignee": st.sampled_from(["jane@acme.example", "vic@acme.example", "zed@x.io", None]),
+        "properties": st.dictionaries(st.text(max_size=5), st.none() | st.text(max_size=5)) | JSON,
+    },
+)
+GENERATED = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@GENERATED
+@given(body=NEW_TICKETS | JSON)
+def test_generated_new_tickets_fit_the_description(api: Checked, body: Any) -> None:
+    answer = api.post("/api/v1/tickets", json=body)
+    assert answer.status_code in (201, 400, 422), answer.text
+
+
+@GENERATED
+@given(body=CHANGES, number=st.sampled_from(["1", "2", "99999", "0", "x"]))
+def test_generated_changes_fit_the_description(api: Checked, body: Any, number: str) -> None:
+    answer = api.patch(f"/api/v1/tickets/{number}", json=body)
+    assert answer.status_code in (200, 400, 404, 422), answer.text
+
+
+@GENERATED
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["status", "assignee", "channel", "contact", "limit", "offset"]),
+        st.sampled_from(["", "open", "new", "0", "5", "-1", "600", "jane@acme.example", "x"]),
+    )
+)
+def test_generated_listings_fit_the_description(api: Checked, params: dict[str, str]) -> None:
+    answer = api.get("/api/v1/tickets", params=params)
+    assert answer.status_code in (200, 422), answer.text
