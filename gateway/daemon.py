@@ -17,19 +17,19 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import structlog
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
 
 from gateway import sdnotify
 from gateway.assignment import assign_pending, configured_agents, plans_for
 from gateway.config.load import load_settings
 from gateway.config.schema import Settings
 from gateway.desk import ChannelIdentity
-from gateway.errors import ConfigError, TransientError
+from gateway.errors import ConfigError, ConfigProblem, TransientError
 from gateway.inbound.intake import Intake
 from gateway.inbound.smtp import IntakeHandler, load_users, start_listener, tls_context
 from gateway.inbound.spool import SpoolWriter
@@ -169,7 +169,7 @@ class Daemon:
         )
         self.api_tokens: frozenset[str] = frozenset()
         self.http: EmbeddedServer | None = None
-        self.app: Any = None
+        self.app: Starlette | None = None
 
     async def run(self) -> int:
         """Serve until SIGTERM/SIGINT; returns the exit code."""
@@ -249,7 +249,11 @@ class Daemon:
         if api is None or self.app is None:
             return None
         host, port = api.listen_address
-        sock = bind(host, port)
+        try:
+            sock = bind(host, port)
+        except OSError as exc:
+            problem = f"cannot listen on {api.listen}: {exc.strerror or exc}"
+            raise ConfigError("[api]", [ConfigProblem("api.listen", problem)]) from exc
         self.http = make_server(self.app)
         log.info("http.listening", host=host, port=sock.getsockname()[1])
         return tasks.create_task(self.http.serve(sockets=[sock]))

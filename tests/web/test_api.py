@@ -6,8 +6,11 @@ from __future__ import annotations
 import email
 import json
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from email import policy
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -448,3 +451,18 @@ def test_generated_changes_fit_the_description(api: Checked, body: Any, number: 
 def test_generated_listings_fit_the_description(api: Checked, params: dict[str, str]) -> None:
     answer = api.get("/api/v1/tickets", params=params)
     assert answer.status_code in (200, 422), answer.text
+
+
+def test_serve_refuses_a_missing_token_file(tmp_path: Path) -> None:
+    config = write_config(tmp_path, CONFIG, addresses=())
+    ran = subprocess.run(
+        [sys.executable, "-m", "gateway", "--config", str(config), "serve"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "GATEWAY__SMTP__LISTEN": "127.0.0.1:0"},
+    )
+    assert ran.returncode == 2
+    assert "api.token_file" in ran.stderr
+    assert "create it with one token a line" in ran.stderr
