@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import email
 import json
-import sqlite3
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,9 +20,11 @@ from hypothesis import strategies as st
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 from openapi_spec_validator import validate
+from sqlalchemy import text
 
+from gateway.store.engine import make_sync_engine
 from gateway.web.openapi import openapi_spec
-from tests.conftest import RunningDaemon, start_daemon, write_config
+from tests.conftest import PostgresCluster, RunningDaemon, start_daemon, write_config
 from tests.inbound.test_smtp_e2e import mail, send
 
 pytestmark = pytest.mark.integration
@@ -109,11 +111,19 @@ class Checked:
         return getattr(self.client, name)
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDaemon]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def daemon(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningDaemon]:
     folder = tmp_path_factory.mktemp("api")
     (folder / "api.tokens").write_text(f"# API clients\n{TOKEN}\nother-token\n")
-    running = start_daemon(write_config(folder, CONFIG, addresses=()))
+    env = dict(os.environ)
+    if request.param == "postgresql":
+        cluster: PostgresCluster = request.getfixturevalue("postgres")
+        env["GATEWAY__STORE__URL"] = cluster.new_database()
+    else:
+        env["GATEWAY__STORE__URL"] = f"sqlite:///{folder / 'var' / 'gateway.db'}"
+    running = start_daemon(write_config(folder, CONFIG, addresses=()), env)
     yield running
     assert running.stop() == 0  # a clean shutdown with the HTTP app running
     running.wait_event("daemon.stopped", timeout=1)
@@ -315,14 +325,20 @@ def test_reply_is_queued_in_the_customers_thread_and_notes_are_not(
     got = api.get(f"/api/v1/tickets/{number}").json()
     assert [m["direction"] for m in got["messages"]] == ["in", "note", "out"]
     data_dir = daemon.config.parent / "var"
-    with sqlite3.connect(data_dir / "gateway.db") as db:
+    engine = make_sync_engine(daemon.env["GATEWAY__STORE__URL"])
+    with engine.connect() as db:
         rows = db.execute(
-            "SELECT kind, mail_from, rcpt_to, payload_sha256, message_id, state FROM outbox"
-            " WHERE ticket_id = ?",
-            (number,),
-        ).fetchall()
+            text(
+                "SELECT kind, mail_from, rcpt_to, payload_sha256, message_id, state FROM outbox"
+                " WHERE ticket_id = :n"
+            ),
+            {"n": number},
+        ).all()
+    engine.dispose()
     [(kind, mail_from, rcpt_to, sha, message_id, state)] = rows  # the note is never sent
-    assert (kind, mail_from, json.loads(rcpt_to), state) == (
+    if isinstance(rcpt_to, str):
+        rcpt_to = json.loads(rcpt_to)
+    assert (kind, mail_from, rcpt_to, state) == (
         "answer",
         "support@acme.example",
         ["ann@example.com"],
