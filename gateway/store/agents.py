@@ -69,10 +69,18 @@ class UserSummary:
 def sync_agents(conn: Connection, configured: Iterable[ConfiguredAgent]) -> None:
     """Make users, teams and memberships hold the configured agents.
 
-    Status is the agents' own (set by command, API or mail) and is kept.
+    Status is the agents' own (set by command, API or mail) and is kept. Agents
+    no longer configured stay for history but are inactive and in no team, so
+    routing never picks them.
     """
     wanted = list(configured)
     existing = {row.address: row.id for row in conn.execute(select(users.c.address, users.c.id))}
+    gone = [
+        user for address, user in existing.items() if address not in {a.address for a in wanted}
+    ]
+    if gone:
+        conn.execute(update(users).where(users.c.id.in_(gone)).values(active=False))
+        conn.execute(members.delete().where(members.c.user_id.in_(gone)))
     team_ids = {row.name: row.id for row in conn.execute(select(teams.c.name, teams.c.id))}
     for team in sorted({t for a in wanted for t in a.teams} - team_ids.keys()):
         team_ids[team] = conn.execute(

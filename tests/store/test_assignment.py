@@ -203,3 +203,17 @@ def test_rule_saved_by_command_is_checked_and_used(
         )
     run_mail(engine, cfg, store_url, raw_mail("c1@x", "Command"))
     assert tickets_by_subject(engine)["Command"].assignee == "olga@acme.example"
+
+
+def test_agent_removed_from_the_config_is_never_assigned(
+    engine: Engine, store_url: str, tmp_path: Path
+) -> None:
+    cfg = settings(store_url, tmp_path, {"assign": "users_and_teams", "teams": ["tier1"]})
+    prepare_store(cfg, migrate=False)
+    fewer = cfg.model_copy(update={"agents": [a for a in cfg.agents if a.first_name != "Bob"]})
+    run_mail(engine, fewer, store_url, *(raw_mail(f"r{i}@x", f"R{i}") for i in range(3)))
+    assert {t.assignee for t in tickets_by_subject(engine).values()} == {"jane@acme.example"}
+    with engine.connect() as conn:
+        bob = [u for u in agents.list_users(conn) if u.address == "bob@acme.example"]
+    assert bob[0].active is False
+    assert bob[0].teams == ()
