@@ -194,6 +194,12 @@ def cmd_tickets_show(args: argparse.Namespace) -> int:
         f" · contact {ticket.contact_name} <{ticket.contact}>".replace(" <>", "")
     )
     print(f"  created {_short(ticket.created_at)} · updated {_short(ticket.updated_at)}")
+    print(f"  {explain_assignment(ticket)}")
+    extras = [f"pipeline {ticket.pipeline}", f"source {ticket.source}"]
+    if ticket.priority:
+        extras.append(f"priority {ticket.priority}")
+    extras += [f"{k}={v}" for k, v in sorted(ticket.properties.items())]
+    print(f"  {' · '.join(extras)}")
     for m in conversation:
         print()
         who = f"{m.from_name} <{m.from_address}>" if m.from_name else m.from_address
@@ -205,6 +211,207 @@ def cmd_tickets_show(args: argparse.Namespace) -> int:
             print(f"    ({m.classification})")
         for line in (m.new_text or m.text).strip().splitlines()[:40]:
             print(f"    {line}")
+    return 0
+
+
+def explain_assignment(ticket: Any) -> str:
+    """One line: who has the ticket and why (routing's reason)."""
+    reason = ticket.assignment_reason or "no routing decision recorded"
+    if ticket.assignee:
+        mailed = " (unavailable: gets it by mail)" if ticket.mail_assignee else ""
+        return f"assigned to {ticket.assignee}{mailed}, because: {reason}"
+    waiting = " (waiting for an available agent)" if ticket.assignment_pending else ""
+    return f"unassigned{waiting}, because: {reason}"
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    """List agents with status, seat and open tickets."""
+    from gateway.store.agents import list_users
+
+    engine = _connect(args)
+    with engine.connect() as conn:
+        found = list_users(conn)
+    engine.dispose()
+    if args.json:
+        print_json(found)
+        return 0
+    print_table(
+        [
+            (u.address, u.status, "yes" if u.seat else "no", u.open_tickets, ",".join(u.teams))
+            for u in found
+            if u.active
+        ],
+        ["ADDRESS", "STATUS", "SEAT", "OPEN", "TEAMS"],
+    )
+    return 0
+
+
+def cmd_users_set_status(args: argparse.Namespace) -> int:
+    """Set an agent available or away; waiting tickets go to them when they become available."""
+    from gateway.assignment import assign_pending, plans_for
+    from gateway.store.agents import set_status
+    from gateway.store.models import UserStatus
+
+    settings = _settings(args)
+    engine = _connect(args)
+    with engine.begin() as conn:
+        if not set_status(conn, args.address, UserStatus(args.status)):
+            print(
+                f"no agent has the address {args.address}: add them under [[agents]]",
+                file=sys.stderr,
+            )
+            return 1
+        assigned = assign_pending(conn, plans_for(settings))
+    engine.dispose()
+    print(f"{args.address.lower()} is {args.status}")
+    for number, assignee in assigned:
+        print(f"  ticket {number} assigned to {assignee}")
+    return 0
+
+
+def cmd_contacts_set_owner(args: argparse.Namespace) -> int:
+    """Make an agent with a seat the owner of a contact (or clear it)."""
+    from gateway.store.agents import AgentProblem, set_owner
+
+    owner = None if args.clear else args.agent
+    if owner is None and not args.clear:
+        print("name the AGENT, or --clear", file=sys.stderr)
+        return 2
+    engine = _connect(args)
+    try:
+        with engine.begin() as conn:
+            set_owner(conn, args.contact, owner)
+    except AgentProblem as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(f"{args.contact.lower()} is owned by {owner.lower() if owner else 'nobody'}")
+    return 0
+
+
+def _channel_views(settings: Settings, conn: Any) -> list[dict[str, Any]]:
+    from gateway.assignment import effective_rule, plans_for
+
+    plans = plans_for(settings)
+    views = []
+    for channel in settings.channels:
+        data = channel.model_dump(mode="json")
+        if conn is not None:
+            rule, source = effective_rule(conn, plans[channel.name])
+            if source == "command":
+                data["routing"] = _rule_json(rule)
+            data["routing_source"] = source
+        views.append(data)
+    return views
+
+
+def _rule_json(rule: Any) -> dict[str, Any]:
+    from dataclasses import asdict as as_dict
+
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in as_dict(rule).items()}
+
+
+def cmd_channels_list(args: argparse.Namespace) -> int:
+    """List channels with their identity and routing rule."""
+    settings = _settings(args)
+    engine = _connect(args)
+    with engine.connect() as conn:
+        views = _channel_views(settings, conn)
+    engine.dispose()
+    if args.json:
+        print_json(views)
+        return 0
+    print_table(
+        [
+            (
+                v["name"],
+                v["kind"],
+                v["address"] or v["identity"] or "",
+                v["routing"]["assign"],
+                v.get("routing_source", "config"),
+            )
+            for v in views
+        ],
+        ["NAME", "KIND", "IDENTITY", "ASSIGN", "RULE FROM"],
+    )
+    return 0
+
+
+def cmd_channels_show(args: argparse.Namespace) -> int:
+    """Show every setting of one channel, with the rule in force."""
+    settings = _settings(args)
+    engine = _connect(args)
+    with engine.connect() as conn:
+        views = [v for v in _channel_views(settings, conn) if v["name"] == args.name]
+    engine.dispose()
+    if not views:
+        print(f"no channel is named {args.name!r}: see `gateway channels list`", file=sys.stderr)
+        return 1
+    if args.json:
+        print_json(views[0])
+        return 0
+    for key, value in views[0].items():
+        if isinstance(value, (dict, list)):
+            value = json.dumps(value, ensure_ascii=False)
+        print(f"{key:22} {value}")
+    return 0
+
+
+def cmd_channels_validate(args: argparse.Namespace) -> int:
+    """Check every channel's settings against the config and the agents in the store."""
+    from gateway.config.schema import RoutingSettings, check_rule_names_seated
+    from gateway.store.agents import seats
+
+    settings = _settings(args)  # the file's own checks: raises ConfigError
+    engine = _connect(args)
+    with engine.connect() as conn:
+        seated, unseated, teams = seats(conn)
+        views = _channel_views(settings, conn)
+    engine.dispose()
+    problems: list[str] = []
+    team_addresses = settings.team_addresses
+    for address in sorted((seated | unseated) & team_addresses.keys()):
+        problems.append(
+            f"{address} is the team address of channel {team_addresses[address]!r} and an"
+            " agent's personal address: use a personal address for the agent"
+        )
+    for view in views:
+        rule = RoutingSettings.model_validate(view["routing"])
+        problems += check_rule_names_seated(view["name"], rule, seated, unseated, teams)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        return 1
+    print(f"{len(views)} channel(s) OK")
+    return 0
+
+
+def cmd_channels_set_routing(args: argparse.Namespace) -> int:
+    """Save a channel's routing rule over the config file's (checked like the file)."""
+    from gateway.assignment import save_rule
+
+    if args.reset:
+        wanted = None
+    else:
+        try:
+            wanted = json.loads(args.rule or "")
+        except ValueError as exc:
+            print(f'RULE is not JSON ({exc}): write {{"assign": "nobody"}}', file=sys.stderr)
+            return 2
+        if not isinstance(wanted, dict):
+            print('RULE is a JSON object, like {"assign": "nobody"}', file=sys.stderr)
+            return 2
+    _settings(args)
+    engine = _connect(args)
+    with engine.begin() as conn:
+        problems = save_rule(conn, args.name, wanted)
+    engine.dispose()
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    print(f"channel {args.name}: routing " + ("from the config file" if args.reset else "saved"))
     return 0
 
 
@@ -320,6 +527,41 @@ def build_parser() -> argparse.ArgumentParser:
     retry = add("retry", cmd_inbound_retry, "requeue quarantined messages", inbound)
     retry.add_argument("ids", nargs="*", type=int, metavar="ID")
     retry.add_argument("--all", action="store_true", help="every quarantined message")
+
+    users = commands.add_parser("users", help="agents").add_subparsers(
+        dest="users_command", required=True, metavar="SUBCOMMAND"
+    )
+    ulist = add("list", cmd_users_list, "list agents: status, seat, open tickets", users)
+    ulist.add_argument("--json", action="store_true")
+    status = add("set-status", cmd_users_set_status, "set an agent available or away", users)
+    status.add_argument("address", metavar="ADDRESS")
+    status.add_argument("status", choices=["available", "away"])
+
+    contacts = commands.add_parser("contacts", help="contacts").add_subparsers(
+        dest="contacts_command", required=True, metavar="SUBCOMMAND"
+    )
+    owner = add("set-owner", cmd_contacts_set_owner, "make an agent a contact's owner", contacts)
+    owner.add_argument("contact", metavar="CONTACT_ADDRESS")
+    owner.add_argument("agent", metavar="AGENT_ADDRESS", nargs="?")
+    owner.add_argument("--clear", action="store_true", help="the contact has no owner")
+
+    channels = commands.add_parser("channels", help="channel settings").add_subparsers(
+        dest="channels_command", required=True, metavar="SUBCOMMAND"
+    )
+    clist = add("list", cmd_channels_list, "list channels and their routing", channels)
+    clist.add_argument("--json", action="store_true")
+    cshow = add("show", cmd_channels_show, "show one channel's settings", channels)
+    cshow.add_argument("name", metavar="NAME")
+    cshow.add_argument("--json", action="store_true")
+    add("validate", cmd_channels_validate, "check channel settings against the agents", channels)
+    croute = add(
+        "set-routing", cmd_channels_set_routing, "save a routing rule over the config's", channels
+    )
+    croute.add_argument("name", metavar="NAME")
+    croute.add_argument(
+        "rule", metavar="RULE", nargs="?", help='JSON like {"assign": "users_and_teams", …}'
+    )
+    croute.add_argument("--reset", action="store_true", help="back to the config file's rule")
 
     inspect = add("inspect", cmd_inspect, "understand one message without storing it")
     inspect.add_argument("file", metavar="FILE", help="an .eml file, or - for standard input")

@@ -19,24 +19,36 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
 
 from gateway import sdnotify
+from gateway.assignment import assign_pending, configured_agents, plans_for
 from gateway.config.load import load_settings
 from gateway.config.schema import Settings
-from gateway.errors import ConfigError, TransientError
+from gateway.desk import ChannelIdentity
+from gateway.errors import ConfigError, ConfigProblem, TransientError
 from gateway.inbound.intake import Intake
 from gateway.inbound.smtp import IntakeHandler, load_users, start_listener, tls_context
 from gateway.inbound.spool import SpoolWriter
 from gateway.logs import configure_logging
 from gateway.store import tickets as store
+from gateway.store.agents import sync_agents
+from gateway.store.blobs import FileBlobStore
 from gateway.store.engine import make_async_engine, make_sync_engine
 from gateway.store.migrate import upgrade
+from gateway.web.app import WebContext, build_app
+from gateway.web.auth import read_tokens
+from gateway.web.server import EmbeddedServer, bind, make_server
 
 log = structlog.get_logger("gateway.daemon")
 
 SHUTDOWN_GRACE = 10.0
 """Seconds in-flight work gets after SIGTERM before it is cancelled."""
+WAITING_SWEEP = 60.0
+"""Seconds between looks for waiting tickets an agent can take now (working hours begin)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,15 +74,16 @@ class Paths:
 
 
 def prepare_store(settings: Settings, *, migrate: bool) -> None:
-    """Migrate the schema (when asked) and record the configured channels. Blocking."""
+    """Migrate the schema (when asked); record the configured channels and agents. Blocking."""
     engine = make_sync_engine(settings.store_url)
     try:
         if migrate:
             upgrade(engine)
         with engine.begin() as conn:
             store.sync_channels(
-                conn, [(c.name, c.kind.value, c.address) for c in settings.channels]
+                conn, [(c.name, c.kind.value, c.channel_identity) for c in settings.channels]
             )
+            sync_agents(conn, configured_agents(settings))
     finally:
         engine.dispose()
 
@@ -154,13 +167,21 @@ class Daemon:
         self.worker = WorkerProcess(
             [sys.executable, "-m", "gateway", "--config", str(config_path), "worker"]
         )
+        self.api_tokens: frozenset[str] = frozenset()
+        self.http: EmbeddedServer | None = None
+        self.app: Starlette | None = None
 
     async def run(self) -> int:
         """Serve until SIGTERM/SIGINT; returns the exit code."""
         cfg = self.settings
         self.paths.create()
+        if cfg.api is not None:
+            # Before anything listens: a missing token file is a config error (exit 2).
+            self.api_tokens = await asyncio.to_thread(read_tokens, cfg.api.token_file)
         await self._prepare_store()
         self.engine = make_async_engine(cfg.store_url, pool_size=cfg.store.pool_size)
+        if cfg.api is not None:
+            self.app = build_app(self._web_context(cfg), lambda: self.api_tokens)
         spool = SpoolWriter(self.paths.spool)
         intake = Intake(
             spool,
@@ -179,6 +200,8 @@ class Daemon:
                 intake_task = tasks.create_task(intake.run())
                 worker_task = tasks.create_task(self.worker.supervise())
                 await self._listen(intake)
+                http_task = self._serve_http(tasks)
+                sweeper = tasks.create_task(self._assign_waiting())
                 watchdog = tasks.create_task(self._watchdog())
                 reloader = tasks.create_task(self._reloader())
                 sdnotify.notify("READY=1", "STATUS=accepting mail")
@@ -186,8 +209,13 @@ class Daemon:
                 await self.stopping.wait()
                 sdnotify.notify("STOPPING=1")
                 log.info("daemon.stopping")
+                if self.http is not None:
+                    self.http.stop()  # stop accepting; open requests get the grace period
                 await self._drain(intake)
+                if http_task is not None:
+                    await http_task
                 intake_task.cancel()
+                sweeper.cancel()
                 watchdog.cancel()
                 reloader.cancel()
                 await self.worker.stop(SHUTDOWN_GRACE)
@@ -197,6 +225,55 @@ class Daemon:
             await self.engine.dispose()
         log.info("daemon.stopped", accepted=intake.committed, deferred=intake.refused)
         return 0
+
+    def _web_context(self, cfg: Settings) -> WebContext:
+        assert self.engine is not None
+        assert cfg.api is not None
+        return WebContext(
+            engine=self.engine,
+            plans=plans_for(cfg),
+            identities={
+                c.name: ChannelIdentity(c.name, c.address, c.company, c.from_name, c.subject_token)
+                for c in cfg.channels
+            },
+            default_channel=cfg.channels[0].name,
+            node=cfg.node,
+            message_id_domain=cfg.message_id_domain,
+            token_prefix=cfg.threading.subject_token_prefix,
+            blobs=FileBlobStore(self.paths.blobs),
+            max_body_bytes=cfg.api.max_body_bytes,
+        )
+
+    def _serve_http(self, tasks: asyncio.TaskGroup) -> asyncio.Task[None] | None:
+        api = self.settings.api
+        if api is None or self.app is None:
+            return None
+        host, port = api.listen_address
+        try:
+            sock = bind(host, port)
+        except OSError as exc:
+            problem = f"cannot listen on {api.listen}: {exc.strerror or exc}"
+            raise ConfigError("[api]", [ConfigProblem("api.listen", problem)]) from exc
+        self.http = make_server(self.app)
+        log.info("http.listening", host=host, port=sock.getsockname()[1])
+        return tasks.create_task(self.http.serve(sockets=[sock]))
+
+    async def _assign_waiting(self) -> None:
+        """Give waiting tickets to agents whose working hours began (status changes: at once)."""
+        assert self.engine is not None
+        pending = store.tickets.c.assignment_pending
+        while True:
+            await asyncio.sleep(WAITING_SWEEP)
+            try:
+                async with self.engine.connect() as conn:
+                    waiting = (await conn.execute(select(pending).where(pending).limit(1))).first()
+                if waiting is None:
+                    continue
+                plans = plans_for(self.settings)
+                async with self.engine.begin() as conn:
+                    await conn.run_sync(assign_pending, plans)
+            except (OperationalError, DBAPIError) as exc:
+                log.warning("routing.sweep_failed", error=str(exc.orig))
 
     async def _prepare_store(self) -> None:
         delay = 1.0
@@ -285,6 +362,14 @@ class Daemon:
         for field in ("smtp", "store", "data_dir", "node"):
             if getattr(fresh, field) != getattr(self.settings, field):
                 log.warning("daemon.reload_needs_restart", section=field)
+        if (fresh.api and fresh.api.listen) != (self.settings.api and self.settings.api.listen):
+            log.warning("daemon.reload_needs_restart", section="api")
+        if fresh.api is not None and self.app is not None:
+            try:
+                self.api_tokens = await asyncio.to_thread(read_tokens, fresh.api.token_file)
+            except ConfigError as exc:
+                log.error("daemon.reload_failed", error=str(exc))
+            self.app.state.ctx = self._web_context(fresh)
         configure_logging(fresh.log.level, fresh.log.format.value)
         for handler in self.handlers:
             handler.team_addresses = frozenset(fresh.team_addresses)

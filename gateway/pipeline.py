@@ -14,13 +14,15 @@ import os
 import select
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from gateway.agent_status import StatusMailPolicy, apply_status_mail, policy_for
+from gateway.assignment import ChannelPlan, assign_new_ticket, plans_for
 from gateway.config.schema import Settings
 from gateway.inbound.spool import SpoolCorrupt, SpoolRef, list_segments, read_record
 from gateway.mail.addresses import base_address
@@ -77,6 +79,10 @@ class Routing:
     contexts: dict[str, Context]
     """Channel name → what understanding needs (forwarded-sender policy, own identity)."""
     actions: Mapping[MailKind, KindAction]
+    plans: Mapping[str, ChannelPlan] = field(default_factory=dict)
+    """Channel name → defaults of new tickets and the routing rule."""
+    status_mail: StatusMailPolicy | None = None
+    """How ``#away`` / ``#available`` mails prove an agent (None: they are customer mail)."""
 
     def channel_for(self, addresses: Sequence[str]) -> str:
         """The channel of the first team address among ``addresses``."""
@@ -123,6 +129,8 @@ class Pipeline:
                     **DEFAULT_ACTIONS,
                     **{MailKind(k): KindAction(v) for k, v in cfg.mail.actions.items()},
                 },
+                plans=plans_for(cfg),
+                status_mail=policy_for(cfg),
             )
         return self._routing
 
@@ -251,6 +259,18 @@ def apply_mail(
         return Outcome(None, None, f"dropped {kind}: {seen.classification.reason}")
     if action is KindAction.QUARANTINE:
         raise Unprocessable(f"{kind}: {seen.classification.reason}")
+    if kind is MailKind.NORMAL and routing.status_mail is not None:
+        done = apply_status_mail(
+            conn,
+            routing.status_mail,
+            routing.plans,
+            mail,
+            seen.reply.new_text or seen.text,
+            item.rcpt_to,
+            routing.team_addresses,
+        )
+        if done is not None:
+            return Outcome(None, None, done)
 
     author = seen.authorship.author or mail.from_ or (mail.reply_to[0] if mail.reply_to else None)
     contact = seen.contact or author
@@ -341,13 +361,20 @@ def _place(
             store.set_subject(conn, decision.ticket, mail.subject[:1000])
         return decision.ticket
     contact = store.contact_for(conn, sender, sender_name)
-    return store.create_ticket(
+    plan = routing.plans.get(channel)
+    ticket = store.create_ticket(
         conn,
         channel_id=routing.channel_ids[channel],
         contact_id=contact,
         subject=(mail.subject or "(no subject)")[:1000],
         pipeline=routing.pipelines.get(channel, "support"),
+        status=plan.status if plan else TicketStatus.NEW.value,
+        priority=plan.priority if plan else None,
+        properties=dict(plan.properties) if plan else None,
     )
+    if plan is not None:
+        assign_new_ticket(conn, ticket, plan)
+    return ticket
 
 
 def _next_status(conn: Connection, decision: ThreadDecision, ticket: int) -> str | None:

@@ -116,6 +116,10 @@ class RunningDaemon:
         """``gateway tickets show N --json``."""
         return dict(json.loads(self.cli("tickets", "show", str(number), "--json").stdout))
 
+    def users(self) -> list[dict[str, Any]]:
+        """``gateway users list --json``."""
+        return list(json.loads(self.cli("users", "list", "--json").stdout))
+
     def inbound(self, state: str | None = None) -> list[dict[str, Any]]:
         """``gateway inbound list --json``."""
         extra = ("--state", state) if state else ()

@@ -91,7 +91,17 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
             "auth_file": absolute(settings.smtp.auth_file),
         }
     )
-    return settings.model_copy(update={"data_dir": absolute(settings.data_dir), "smtp": smtp})
+    reply = settings.reply.model_copy(update={"secret_file": absolute(settings.reply.secret_file)})
+    update: dict[str, Any] = {
+        "data_dir": absolute(settings.data_dir),
+        "smtp": smtp,
+        "reply": reply,
+    }
+    if settings.api is not None:
+        update["api"] = settings.api.model_copy(
+            update={"token_file": absolute(settings.api.token_file)}
+        )
+    return settings.model_copy(update=update)
 
 
 def _problem(

@@ -25,6 +25,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gateway.routing.hours import parse_working_hours
+
 _ADDRESS = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 
 
@@ -204,12 +206,31 @@ class AgentSettings(_Section):
     address: str
     """The agent's personal address; answers must come from it."""
     seat: bool = True
+    """Only agents with a seat are assigned tickets or named in routing rules."""
     teams: list[str] = []
+    skills: list[str] = []
+    """Skills a ticket's properties can ask for (values of ``language``, ``product``…):
+    ``en``, ``billing``."""
+    working_hours: dict[str, str] | None = None
+    """``{ tz = "Europe/Amsterdam", mon-fri = "09:00-17:00" }``; outside them the agent is
+    not available. None: any time."""
 
     @field_validator("address")
     @classmethod
     def _address(cls, value: str) -> str:
         return _check_address(value)
+
+    @field_validator("skills")
+    @classmethod
+    def _skills(cls, value: list[str]) -> list[str]:
+        return sorted({s.strip().lower() for s in value if s.strip()})
+
+    @field_validator("working_hours")
+    @classmethod
+    def _hours(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        if value is not None:
+            parse_working_hours(value)
+        return value
 
 
 class LogFormat(StrEnum):
@@ -239,6 +260,73 @@ class ChannelKind(StrEnum):
     CALLING = "calling"
 
 
+class RoutingSettings(_Section):
+    """A channel's ``routing`` rule: who gets its new tickets."""
+
+    assign: Literal["nobody", "users_and_teams", "contact_owner"] = "nobody"
+    """``nobody``; ``users_and_teams`` (the ``users`` and the seated members of ``teams``);
+    ``contact_owner`` (the contact's owner, available or not; without an owner, the
+    ``users`` and ``teams`` if any)."""
+    users: list[str] = []
+    """Agent addresses; each must be an agent with a seat."""
+    teams: list[str] = []
+    """Team names; their seated members are eligible, never the team as a whole."""
+    only_available: bool = True
+    """Only agents available now (status and working hours)."""
+    spread: Literal["round_robin", "fewest_open"] = "round_robin"
+    """Among several eligible agents: in turn, or the one with the fewest open tickets."""
+    when_none_available: Literal["wait", "unassigned"] = "wait"
+    """``wait``: assigned as soon as an eligible agent becomes available;
+    ``unassigned``: stays so."""
+    skill_properties: list[str] = ["language", "product"]
+    """Ticket properties whose values are skills the assignee must have."""
+    skill_fallback: Literal["any", "wait", "unassigned"] = "any"
+    """When no eligible agent has the skills: ``any`` eligible agent, ``wait`` for one who has
+    them, or leave the ticket ``unassigned``."""
+
+    @field_validator("users")
+    @classmethod
+    def _users(cls, value: list[str]) -> list[str]:
+        return [_check_address(a) for a in value]
+
+    @model_validator(mode="after")
+    def _names_someone(self) -> RoutingSettings:
+        if self.assign == "users_and_teams" and not self.users and not self.teams:
+            raise ValueError('assign = "users_and_teams" needs users or teams: name at least one')
+        return self
+
+
+TICKET_STATUSES = ("new", "open", "waiting", "closed")
+
+
+def check_rule_names_seated(
+    channel: str, rule: RoutingSettings, seated: set[str], unseated: set[str], teams: set[str]
+) -> list[str]:
+    """What is wrong with ``rule`` given the agents: empty when nothing is.
+
+    Shared by the config file's validation and the commands that change a rule.
+    """
+    problems = []
+    for address in rule.users:
+        if address in unseated:
+            problems.append(
+                f"channel {channel!r} routing names {address}, who has no seat:"
+                " give them seat = true or remove them from routing.users"
+            )
+        elif address not in seated:
+            problems.append(
+                f"channel {channel!r} routing names {address}, who is not an agent:"
+                " add them under [[agents]] or remove them from routing.users"
+            )
+    for team in rule.teams:
+        if team not in teams:
+            problems.append(
+                f"channel {channel!r} routing names team {team!r}, which no agent is in:"
+                " add it to an agent's teams or remove it from routing.teams"
+            )
+    return problems
+
+
 class ChannelSettings(_Section):
     """One ``[[channels]]`` entry."""
 
@@ -246,8 +334,19 @@ class ChannelSettings(_Section):
     kind: ChannelKind
     address: str | None = None
     """The team address (``team_email``): mail to it, or to its ``+tag`` forms, is accepted."""
+    identity: str | None = None
+    """The channel's identity on other kinds: a page id (messenger), a phone number
+    (whatsapp, calling). One identity belongs to one channel only."""
     pipeline: str = "support"
     """Pipeline of new tickets."""
+    status: Literal["new", "open", "waiting"] = "new"
+    """Status of new tickets."""
+    priority: Literal["low", "normal", "high", "urgent"] | None = None
+    """Priority of new tickets (none by default)."""
+    properties: dict[str, str] = {}
+    """Custom properties of new tickets, e.g. ``{ product = "printers" }``; a mail or API
+    ticket's own properties win."""
+    routing: RoutingSettings = RoutingSettings()
     forwarded_sender: Literal["original", "forwarder"] = "original"
     """Whose contact gets a ticket for hand-forwarded mail: the original author or the forwarder."""
     company: str = ""
@@ -290,11 +389,51 @@ class ChannelSettings(_Section):
             raise ValueError("a team address cannot itself carry a +tag")
         return _check_address(value)
 
+    @field_validator("identity")
+    @classmethod
+    def _identity(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        cleaned = re.sub(r"[\s().-]", "", value)
+        if not cleaned:
+            raise ValueError("identity is empty: write the page id or the phone number")
+        return cleaned.lower()
+
     @model_validator(mode="after")
     def _needs_address(self) -> ChannelSettings:
         if self.kind is ChannelKind.TEAM_EMAIL and not self.address:
             raise ValueError("a team_email channel needs an address")
+        if self.kind is ChannelKind.TEAM_EMAIL and self.identity:
+            raise ValueError("a team_email channel is identified by its address: drop identity")
         return self
+
+    @property
+    def channel_identity(self) -> str | None:
+        """The address, page id or phone number that connects this channel."""
+        return self.address or self.identity
+
+
+class ApiSettings(_Section):
+    """``[api]``: the HTTP app (tickets API, health, metrics)."""
+
+    listen: str = "127.0.0.1:8025"
+    """``HOST:PORT`` of the HTTP app; port 0 picks a free one (tests)."""
+    token_file: Path
+    """One token a line (``#`` comments allowed); clients send ``Authorization: Bearer <token>``.
+    Re-read on SIGHUP."""
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
+    """Largest request body accepted (``413`` above it)."""
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        _split_host_port(value)
+        return value
+
+    @property
+    def listen_address(self) -> tuple[str, int]:
+        """``listen`` as (host, port)."""
+        return _split_host_port(self.listen)
 
 
 class Settings(BaseSettings):
@@ -319,6 +458,8 @@ class Settings(BaseSettings):
     mail: MailSettings = MailSettings()
     reply: ReplySettings = ReplySettings()
     outbound: OutboundSettings = OutboundSettings()
+    api: ApiSettings | None = None
+    """Without ``[api]`` no HTTP app runs."""
     agents: list[AgentSettings] = []
     channels: Annotated[list[ChannelSettings], Field(min_length=1)]
 
@@ -330,13 +471,14 @@ class Settings(BaseSettings):
             if channel.name in names:
                 raise ValueError(f"two channels are named {channel.name!r}: names must be unique")
             names.add(channel.name)
-            if channel.address:
-                if channel.address in addresses:
+            if identity := channel.channel_identity:
+                if identity in addresses:
                     raise ValueError(
-                        f"{channel.address} is connected to channels {addresses[channel.address]!r}"
-                        f" and {channel.name!r}: an address belongs to one channel only"
+                        f"{identity} is connected to channels {addresses[identity]!r}"
+                        f" and {channel.name!r}: an address, page id or phone number belongs to"
+                        " one channel only"
                     )
-                addresses[channel.address] = channel.name
+                addresses[identity] = channel.name
         agents: set[str] = set()
         for agent in self.agents:
             if agent.address in agents:
@@ -347,6 +489,9 @@ class Settings(BaseSettings):
                     f"{agent.address} is the team address of channel {addresses[agent.address]!r}"
                     " and an agent's personal address: use a personal address for the agent"
                 )
+        seated = {a.address for a in self.agents if a.seat}
+        teams = {t for a in self.agents for t in a.teams}
+        problems: list[str] = []
         for channel in self.channels:
             for address in channel.notify:
                 if address not in agents:
@@ -354,6 +499,11 @@ class Settings(BaseSettings):
                         f"channel {channel.name!r} notifies {address}, who is not an agent:"
                         " add them under [[agents]]"
                     )
+            problems += check_rule_names_seated(
+                channel.name, channel.routing, seated, agents - seated, teams
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @property

@@ -1,1 +1,1 @@
-"""Who gets a new ticket (pure)."""
+"""Who gets a new ticket (pure): the channel's rule over a snapshot of the agents."""

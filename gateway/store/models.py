@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -140,6 +142,11 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     """False once removed from the config: kept for history, never assigned or trusted."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    skills: Mapped[list[str] | None] = mapped_column(JSON)
+    """Lower-cased skills that ticket properties can ask for."""
+    working_hours: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    """The config's working_hours table; None: any time."""
+    status_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Team(Base):
@@ -252,6 +259,8 @@ class Contact(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    """The agent who owns this contact (a channel's ``contact_owner`` rule routes to them)."""
 
 
 class ContactIdentity(Base):
@@ -288,6 +297,14 @@ class Ticket(Base):
     merged_into: Mapped[int | None] = mapped_column(BigInteger)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     assignment_reason: Mapped[str | None] = mapped_column(Text)
+    assignment_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Unassigned only until an eligible agent becomes available."""
+    mail_assignee: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """The assignee was not available when it was assigned: they get it by mail."""
+    properties: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    """Custom properties (``language``, ``product``, …); some are routing skills."""
+    source: Mapped[str] = mapped_column(String(16), default="mail", server_default="mail")
+    """How the ticket was opened: ``mail``, ``api``, ``import``."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_message_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -295,6 +312,8 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_contact_id", "contact_id"),
         Index("ix_tickets_status", "status"),
+        Index("ix_tickets_assignee_id", "assignee_id", "status"),
+        Index("ix_tickets_assignment_pending", "assignment_pending"),
     )
 
 

@@ -7,7 +7,7 @@ commits. Core statements only: this runs on the pipeline's hot path.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
@@ -22,6 +22,7 @@ from gateway.store.models import (
     MessageRef,
     Ticket,
     TicketStatus,
+    User,
     utcnow,
 )
 from gateway.threading.match import KnownThreads, TicketFacts
@@ -33,6 +34,7 @@ contacts = cast(Table, Contact.__table__)
 identities = cast(Table, ContactIdentity.__table__)
 channels = cast(Table, Channel.__table__)
 attachments = cast(Table, Attachment.__table__)
+users = cast(Table, User.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +224,16 @@ def contact_for(conn: Connection, address: str, name: str) -> int:
 
 
 def create_ticket(
-    conn: Connection, *, channel_id: int, contact_id: int, subject: str, pipeline: str
+    conn: Connection,
+    *,
+    channel_id: int,
+    contact_id: int,
+    subject: str,
+    pipeline: str,
+    status: str = TicketStatus.NEW.value,
+    priority: str | None = None,
+    properties: dict[str, str] | None = None,
+    source: str = "mail",
 ) -> int:
     """A new ticket; returns its number."""
     now = utcnow()
@@ -233,8 +244,11 @@ def create_ticket(
                 channel_id=channel_id,
                 contact_id=contact_id,
                 subject=subject,
-                status=TicketStatus.NEW.value,
+                status=status,
                 pipeline=pipeline,
+                priority=priority,
+                properties=properties or None,
+                source=source,
                 created_at=now,
                 updated_at=now,
             )
@@ -359,6 +373,19 @@ class TicketSummary:
     created_at: datetime
     updated_at: datetime
     last_message_at: datetime | None
+    assignee: str | None = None
+    """The assigned agent's address; a ticket goes to one agent or to nobody."""
+    assignment_reason: str | None = None
+    """Why it went where it went (routing's reason)."""
+    assignment_pending: bool = False
+    """Unassigned until an eligible agent becomes available."""
+    mail_assignee: bool = False
+    """The assignee was unavailable when assigned and must get it by mail."""
+    pipeline: str = "support"
+    priority: str | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+    source: str = "mail"
+    contact_owner: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,6 +412,8 @@ def _summary_query() -> Any:
         .group_by(messages.c.ticket_id)
         .subquery()
     )
+    assignee = users.alias("assignee")
+    owner = users.alias("owner")
     return (
         select(
             tickets,
@@ -392,8 +421,12 @@ def _summary_query() -> Any:
             contacts.c.name.label("contact_name"),
             channels.c.name.label("channel"),
             func.coalesce(counts.c.n, 0).label("message_count"),
+            assignee.c.address.label("assignee"),
+            owner.c.address.label("contact_owner"),
         )
         .join(contacts, contacts.c.id == tickets.c.contact_id)
+        .join(assignee, assignee.c.id == tickets.c.assignee_id, isouter=True)
+        .join(owner, owner.c.id == contacts.c.owner_id, isouter=True)
         .join(
             identities,
             (identities.c.contact_id == contacts.c.id) & (identities.c.kind == "email"),
@@ -417,17 +450,46 @@ def _summary(row: Any) -> TicketSummary:
         created_at=row.created_at,
         updated_at=row.updated_at,
         last_message_at=row.last_message_at,
+        assignee=row.assignee,
+        assignment_reason=row.assignment_reason,
+        assignment_pending=bool(row.assignment_pending),
+        mail_assignee=bool(row.mail_assignee),
+        pipeline=row.pipeline,
+        priority=row.priority,
+        properties=dict(row.properties or {}),
+        source=row.source,
+        contact_owner=row.contact_owner,
     )
 
 
 def list_tickets(
-    conn: Connection, *, status: str | None = None, limit: int = 100
+    conn: Connection,
+    *,
+    status: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    assignee: str | None = None,
+    channel: str | None = None,
+    contact: str | None = None,
 ) -> list[TicketSummary]:
-    """Tickets, most recently updated first (merged-away tickets left out)."""
+    """Tickets, most recently updated first (merged-away tickets left out).
+
+    ``assignee`` is an agent's address, or ``""`` for unassigned tickets.
+    """
     query = _summary_query().order_by(tickets.c.updated_at.desc(), tickets.c.id.desc())
     if status is not None:
         query = query.where(tickets.c.status == status)
-    return [_summary(row) for row in conn.execute(query.limit(limit))]
+    if assignee == "":
+        query = query.where(tickets.c.assignee_id.is_(None))
+    elif assignee is not None:
+        query = query.where(
+            tickets.c.assignee_id.in_(select(users.c.id).where(users.c.address == assignee.lower()))
+        )
+    if channel is not None:
+        query = query.where(channels.c.name == channel)
+    if contact is not None:
+        query = query.where(identities.c.value == contact.lower())
+    return [_summary(row) for row in conn.execute(query.limit(limit).offset(offset))]
 
 
 def get_ticket(conn: Connection, number: int) -> tuple[TicketSummary, list[MessageView]] | None:
