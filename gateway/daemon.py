@@ -22,14 +22,18 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway import sdnotify
-from gateway.config.load import load_settings
-from gateway.config.schema import Settings
+from gateway.config.load import load_settings, reply_secret
+from gateway.config.schema import OutboundSmtpSettings, Settings
 from gateway.errors import ConfigError, TransientError
 from gateway.inbound.intake import Intake
 from gateway.inbound.smtp import IntakeHandler, load_users, start_listener, tls_context
 from gateway.inbound.spool import SpoolWriter
 from gateway.logs import configure_logging
+from gateway.outbound.smtp import SmtpRelay
+from gateway.outbound.worker import OutboxPolicy, OutboxWorker
+from gateway.store import agents as agent_store
 from gateway.store import tickets as store
+from gateway.store.blobs import FileBlobStore
 from gateway.store.engine import make_async_engine, make_sync_engine
 from gateway.store.migrate import upgrade
 
@@ -62,7 +66,9 @@ class Paths:
 
 
 def prepare_store(settings: Settings, *, migrate: bool) -> None:
-    """Migrate the schema (when asked) and record the configured channels. Blocking."""
+    """Migrate the schema (when asked), record the configured channels and agents, and make
+    sure the reply secret exists. Blocking."""
+    reply_secret(settings)
     engine = make_sync_engine(settings.store_url)
     try:
         if migrate:
@@ -71,8 +77,56 @@ def prepare_store(settings: Settings, *, migrate: bool) -> None:
             store.sync_channels(
                 conn, [(c.name, c.kind.value, c.address) for c in settings.channels]
             )
+            agent_store.sync_agents(
+                conn,
+                [
+                    agent_store.AgentEntry(
+                        a.address, a.first_name, a.last_name, a.seat, tuple(a.teams)
+                    )
+                    for a in settings.agents
+                ],
+            )
     finally:
         engine.dispose()
+
+
+def smtp_relay(cfg: OutboundSmtpSettings) -> SmtpRelay:
+    """The relay transport; reads the password file (a systemd credential) once."""
+    password = None
+    if cfg.password_file is not None:
+        password = cfg.password_file.read_text(encoding="utf-8").strip()
+    return SmtpRelay(
+        host=cfg.host,
+        port=cfg.port,
+        timeout=cfg.timeout,
+        starttls=cfg.starttls,
+        tls=cfg.tls,
+        username=cfg.username,
+        password=password,
+    )
+
+
+def outbox_worker(settings: Settings, engine: AsyncEngine, blobs: FileBlobStore) -> OutboxWorker:
+    """The outbox worker for ``settings`` (which must have ``[outbound.smtp]``)."""
+    out = settings.outbound
+    assert out.smtp is not None
+    return OutboxWorker(
+        engine,
+        blobs,
+        smtp_relay(out.smtp),
+        OutboxPolicy(
+            node=settings.node,
+            id_domain=settings.message_id_domain,
+            max_attempts=out.max_attempts,
+            retry_base_seconds=out.retry_base_seconds,
+            poll_interval=out.poll_interval,
+            team_names={
+                c.address: f"{c.company or c.name} help desk"
+                for c in settings.channels
+                if c.address
+            },
+        ),
+    )
 
 
 class WorkerProcess:
@@ -181,6 +235,12 @@ class Daemon:
                 await self._listen(intake)
                 watchdog = tasks.create_task(self._watchdog())
                 reloader = tasks.create_task(self._reloader())
+                sender: asyncio.Task[None] | None = None
+                if cfg.outbound.smtp is not None:
+                    blobs = FileBlobStore(self.paths.blobs)
+                    sender = tasks.create_task(outbox_worker(cfg, self.engine, blobs).run())
+                else:
+                    log.warning("outbox.no_relay", hint="set [outbound.smtp]; mail waits")
                 sdnotify.notify("READY=1", "STATUS=accepting mail")
                 log.info("daemon.ready", node=cfg.node, channels=len(cfg.channels))
                 await self.stopping.wait()
@@ -190,6 +250,9 @@ class Daemon:
                 intake_task.cancel()
                 watchdog.cancel()
                 reloader.cancel()
+                if sender is not None:
+                    # A send cut off here stays pending and goes out again, same Message-ID.
+                    sender.cancel()
                 await self.worker.stop(SHUTDOWN_GRACE)
                 worker_task.cancel()
         finally:
@@ -278,7 +341,7 @@ class Daemon:
             log.error("daemon.reload_failed", error=str(exc))
             sdnotify.notify("READY=1")
             return
-        for field in ("smtp", "store", "data_dir", "node"):
+        for field in ("smtp", "store", "data_dir", "node", "outbound", "reply"):
             if getattr(fresh, field) != getattr(self.settings, field):
                 log.warning("daemon.reload_needs_restart", section=field)
         configure_logging(fresh.log.level, fresh.log.format.value)

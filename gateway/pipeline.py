@@ -21,7 +21,10 @@ import structlog
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from gateway import effects
+from gateway.config.load import reply_secret
 from gateway.config.schema import Settings
+from gateway.effects import EffectsConfig
 from gateway.inbound.spool import SpoolCorrupt, SpoolRef, list_segments, read_record
 from gateway.mail.addresses import base_address
 from gateway.mail.classify import DEFAULT_ACTIONS, KindAction, MailKind, OwnIdentity
@@ -42,6 +45,7 @@ from gateway.threading.match import (
     match_thread,
     subject_token,
 )
+from gateway.threading.reply_keys import Role
 
 log = structlog.get_logger("gateway.pipeline")
 
@@ -77,6 +81,8 @@ class Routing:
     contexts: dict[str, Context]
     """Channel name → what understanding needs (forwarded-sender policy, own identity)."""
     actions: Mapping[MailKind, KindAction]
+    effects: EffectsConfig | None = None
+    """Reply keys, notifications, acknowledgements; None leaves them out."""
 
     def channel_for(self, addresses: Sequence[str]) -> str:
         """The channel of the first team address among ``addresses``."""
@@ -123,6 +129,7 @@ class Pipeline:
                     **DEFAULT_ACTIONS,
                     **{MailKind(k): KindAction(v) for k, v in cfg.mail.actions.items()},
                 },
+                effects=effects.effects_config(cfg, reply_secret(cfg)),
             )
         return self._routing
 
@@ -245,6 +252,18 @@ def apply_mail(
 
     channel = routing.channel_for(delivered)
     seen = understand(mail, routing.contexts[channel])
+    found = effects.find_key(routing.effects, mail, item.rcpt_to) if routing.effects else None
+    if routing.effects and found and (found.key is None or found.key.role is Role.AGENT):
+        done = effects.apply_agent_mail(
+            conn,
+            routing.effects,
+            blobs,
+            found=found,
+            seen=seen,
+            envelope_from=item.mail_from,
+            inbound_id=item.id,
+        )
+        return Outcome(done.message_pk, done.ticket, done.note)
     kind = seen.classification.kind
     action = routing.actions.get(kind, KindAction.TICKET)
     if action is KindAction.DROP:
@@ -265,6 +284,8 @@ def apply_mail(
     answers = mail.in_reply_to
     if seen.classification.bounce and (bounced := seen.classification.bounce.original_message_id):
         answers = (bounced, *answers)  # a bounce belongs with the mail it bounces
+        if routing.effects is not None:
+            effects.note_bounce(conn, routing.effects, blobs, bounced)
     token = subject_token(mail.subject, routing.token_prefix)
     known = store.load_known(conn, message_id, (*answers, *mail.thread_keys), token)
     decision = match_thread(
@@ -272,6 +293,17 @@ def apply_mail(
         known,
         reopen_closed=routing.reopen_closed and kind is MailKind.NORMAL,
     )
+    if (keyed := effects.keyed_ticket(conn, found)) is not None and decision.ticket != keyed:
+        # The customer's reply key names the ticket: no guessing.
+        decision = ThreadDecision(
+            keyed,
+            MatchedBy.REPLY_KEY,
+            "reply key",
+            tuple(t for t in decision.merge if t != keyed),
+            routing.reopen_closed
+            and kind is MailKind.NORMAL
+            and store.ticket_status(conn, keyed) == TicketStatus.CLOSED.value,
+        )
     if decision.ticket is None and action is KindAction.ATTACH:
         # Auto mail never opens a ticket; its raw bytes stay in the blob store.
         return Outcome(None, None, f"{kind} without a ticket: {seen.classification.reason}")
@@ -323,6 +355,17 @@ def apply_mail(
         store.merge_into(conn, ticket, decision.merge)
     status = _next_status(conn, decision, ticket) if kind is MailKind.NORMAL else None
     store.touch_ticket(conn, ticket, at=at, status=status)
+    if routing.effects is not None:
+        effects.after_customer_message(
+            conn,
+            routing.effects,
+            blobs,
+            ticket=ticket,
+            seen=seen,
+            message_id=message_id,
+            new_ticket=decision.ticket is None,
+            envelope_from=item.mail_from,
+        )
     return Outcome(pk, ticket, decision.matched_by.value)
 
 
