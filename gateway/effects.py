@@ -150,6 +150,20 @@ def find_key(cfg: EffectsConfig, mail: ParsedMail, rcpt_to: tuple[str, ...]) -> 
 # -- agent answers ----------------------------------------------------------------------
 
 
+def for_agent_path(conn: Connection, found: FoundKey | None, mail: ParsedMail) -> bool:
+    """Whether a keyed mail is judged as an agent's answer (else it is a customer's mail).
+
+    Agent keys and forged keys are; so is a customer's key used by an agent, which
+    is then refused: a customer's key never acts as an agent's.
+    """
+    if found is None:
+        return False
+    if found.key is None or found.key.role is Role.AGENT:
+        return True
+    sender = mail.from_.normalized if mail.from_ else ""
+    return bool(sender and agent_store.agents_at(conn, [sender]))
+
+
 def apply_agent_mail(
     conn: Connection,
     cfg: EffectsConfig,

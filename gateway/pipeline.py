@@ -45,7 +45,6 @@ from gateway.threading.match import (
     match_thread,
     subject_token,
 )
-from gateway.threading.reply_keys import Role
 
 log = structlog.get_logger("gateway.pipeline")
 
@@ -253,7 +252,7 @@ def apply_mail(
     channel = routing.channel_for(delivered)
     seen = understand(mail, routing.contexts[channel])
     found = effects.find_key(routing.effects, mail, item.rcpt_to) if routing.effects else None
-    if routing.effects and found and (found.key is None or found.key.role is Role.AGENT):
+    if routing.effects and effects.for_agent_path(conn, found, mail):
         done = effects.apply_agent_mail(
             conn,
             routing.effects,
