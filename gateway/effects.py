@@ -150,14 +150,12 @@ def find_key(cfg: EffectsConfig, mail: ParsedMail, rcpt_to: tuple[str, ...]) -> 
 # -- agent answers ----------------------------------------------------------------------
 
 
-def for_agent_path(conn: Connection, found: FoundKey | None, mail: ParsedMail) -> bool:
+def for_agent_path(conn: Connection, found: FoundKey, mail: ParsedMail) -> bool:
     """Whether a keyed mail is judged as an agent's answer (else it is a customer's mail).
 
     Agent keys and forged keys are; so is a customer's key used by an agent, which
     is then refused: a customer's key never acts as an agent's.
     """
-    if found is None:
-        return False
     if found.key is None or found.key.role is Role.AGENT:
         return True
     sender = mail.from_.normalized if mail.from_ else ""
