@@ -31,6 +31,7 @@ from gateway.mail.classify import MailKind
 from gateway.mail.compose import Outgoing, OutgoingFile, make_message_id, text_to_html
 from gateway.mail.html import sanitize_html
 from gateway.mail.message import ParsedMail
+from gateway.mail.parse import parse_message
 from gateway.mail.understand import Understanding
 from gateway.outbound.enqueue import queue_alert, queue_mail
 from gateway.signatures.render import AgentFacts, ChannelFacts, TemplateError, from_name, render
@@ -215,7 +216,7 @@ def apply_agent_mail(
     if channel is None or not channel.address:
         return Handled(None, ctx.number, f"channel {ctx.channel} has no address: not relayed")
     source_id = mail.message_id or f"{inbound_id}.inbound"
-    commands = answers.parse_commands(seen.reply.new_text)
+    commands = answers.parse_commands(_new_text(conn, blobs, seen))
     kind = "note" if commands.note or not commands.text.strip() else "answer"
     message_id = make_message_id(kind, source_id, cfg.id_domain)
     stored = store.find_message(conn, message_id)
@@ -254,6 +255,21 @@ def apply_agent_mail(
             seed=f"{source_id}:commands",
         )
     return Handled(pk, ctx.number, f"agent {kind}")
+
+
+def _new_text(conn: Connection, blobs: BlobStore, seen: Understanding) -> str:
+    """The agent's new text, without any quote of the notification it answers."""
+    text = seen.reply.new_text
+    for mid in seen.mail.in_reply_to:
+        row = outbox.find(conn, mid)
+        if row is None or row.kind != OutboxKind.NOTIFY.value:
+            continue
+        try:
+            sent = parse_message(blobs.get(row.payload_sha256)).text
+        except KeyError:
+            continue
+        return answers.strip_echo(text, sent)
+    return text
 
 
 def _command_names(commands: answers.Commands) -> list[str]:

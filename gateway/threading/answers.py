@@ -38,6 +38,7 @@ __all__ = [
     "judge_agent_answer",
     "notification_ticket",
     "parse_commands",
+    "strip_echo",
 ]
 
 
@@ -223,3 +224,31 @@ def parse_commands(text: str) -> Commands:
                     unknown.append("#assign without an address")
     rest = "\n".join(lines[first + 1 :]).strip("\n")
     return Commands(note, close, assign, tuple(unknown), rest)
+
+
+_QUOTE_PREFIX = re.compile(r"^[\s>|]+")
+
+
+def _echo_key(line: str) -> str:
+    return " ".join(_QUOTE_PREFIX.sub("", line).split())
+
+
+def strip_echo(text: str, sent: str) -> str:
+    """``text`` without the lines that quote ``sent`` (the notification it answers).
+
+    The gateway knows exactly what it sent, so a quote of it is recognised whatever
+    the client's quoting looks like (``>``, a tab, spaces: s-nail indents with a tab by
+    default), and the attribution line before it goes too. Only indented or
+    ``>``-prefixed lines count, so a line the agent typed is never taken for a quote.
+    """
+    known = {key for line in sent.splitlines() if (key := _echo_key(line))}
+    lines = text.splitlines()
+    drop = [bool(line[:1] in ("\t", " ", ">", "|") and _echo_key(line) in known) for line in lines]
+    for i, line in enumerate(lines):
+        if drop[i] or not line.rstrip().endswith(":"):
+            continue
+        nxt = next((j for j in range(i + 1, len(lines)) if lines[j].strip()), None)
+        if nxt is not None and drop[nxt]:
+            drop[i] = True  # "Ann via Acme <support+…> wrote:"
+    kept = [line for line, gone in zip(lines, drop, strict=True) if not gone]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
