@@ -123,4 +123,8 @@ def render_mail(out: Outgoing) -> bytes:
             subtype=subtype or "octet-stream",
             filename=file.filename or "attachment",
         )
+    # Boundaries from the Message-ID: the same value always renders to the same bytes.
+    seed = hashlib.sha256(out.message_id.encode()).hexdigest()[:24]
+    for index, part in enumerate(p for p in msg.walk() if p.is_multipart()):
+        part.set_boundary(f"=_gw_{seed}_{index}")
     return msg.as_bytes()

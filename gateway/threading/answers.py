@@ -245,6 +245,10 @@ def strip_echo(text: str, sent: str) -> str:
     lines = text.splitlines()
     drop = [bool(line[:1] in ("\t", " ", ">", "|") and _echo_key(line) in known) for line in lines]
     for i, line in enumerate(lines):
+        # An empty quoted line ("> ", a lone tab) inside an echoed block goes with it.
+        if not drop[i] and not _echo_key(line) and i > 0 and drop[i - 1]:
+            drop[i] = True
+    for i, line in enumerate(lines):
         if drop[i] or not line.rstrip().endswith(":"):
             continue
         nxt = next((j for j in range(i + 1, len(lines)) if lines[j].strip()), None)

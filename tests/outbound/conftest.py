@@ -21,7 +21,12 @@ ANN = "ann@example.com"
 
 
 def agents_config(
-    folder: Path, relay_port: int, *, from_name: str = "agent_and_company", extra: str = ""
+    folder: Path,
+    relay_port: int,
+    *,
+    from_name: str = "agent_and_company",
+    extra: str = "",
+    channel_extra: str = "",
 ) -> Path:
     """A config with Jane and Bob as agents, the support channel notifying Jane."""
     path = folder / "gateway.toml"
@@ -61,6 +66,7 @@ signature_text = "{{{{ agent.first_name }}}} {{{{ agent.last_name }}}}, {{{{ cha
 support"
 signature_html = "<p><b>{{{{ agent.full_name }}}}</b> &middot; {{{{ channel.company }}}}</p>"
 notify = ["{JANE}"]
+{channel_extra}
 """,
         encoding="utf-8",
     )
