@@ -121,3 +121,15 @@ def test_crash_between_send_and_mark_resends_the_same_mail(
     again.wait_event("outbox.sent", kind="notify")
     [row] = outbox(again)
     assert row["state"] == "sent"
+
+
+def test_too_many_4xx_fail_and_alert(agent_daemon: RunningDaemon, sink: Sink) -> None:
+    send(agent_daemon, customer_mail(), mail_from=ANN)
+    note = sink.wait_for(1)[0].message
+    sink.script(*["451 4.3.0 mailbox busy"] * 3)  # max_attempts = 3 in the test config
+    send(agent_daemon, answer_to(note, "Hi Ann"), mail_from=JANE)
+    alert = sink.wait_for(2)[1]
+    assert alert.rcpt_to == (JANE,)
+    assert "gave up after 3 attempts" in alert.message.get_content()
+    [failed] = outbox(agent_daemon, "--state", "failed")
+    assert failed["attempts"] == 3
