@@ -389,16 +389,7 @@ def _relay(
         references=ctx.thread[:-1],
         attachments=files,
     )
-    sha = queue_mail(
-        conn,
-        blobs,
-        node=cfg.node,
-        kind=OutboxKind.ANSWER,
-        mail=mail,
-        id_domain=cfg.id_domain,
-        ticket=ctx.number,
-        alert_to=agent.address,
-    )
+    sha = _queue(conn, cfg, blobs, OutboxKind.ANSWER, mail, ctx.number, alert_to=agent.address)
     attachments = tuple(
         store.NewAttachment(blobs.put(a.data), a.filename, a.content_type, a.size, None, False)
         for a in seen.mail.attachments
@@ -463,6 +454,30 @@ def _refuse(
                 seed=f"{mail.message_id}:{refusal.value}:{address}",
             )
     return Handled(None, ticket, f"refused agent answer: {refusal.value}")
+
+
+def _queue(
+    conn: Connection,
+    cfg: EffectsConfig,
+    blobs: BlobStore,
+    kind: OutboxKind,
+    mail: Outgoing,
+    ticket: int,
+    *,
+    alert_to: str | None = None,
+    mail_from: str | None = None,
+) -> str | None:
+    return queue_mail(
+        conn,
+        blobs,
+        node=cfg.node,
+        kind=kind,
+        mail=mail,
+        id_domain=cfg.id_domain,
+        ticket=ticket,
+        alert_to=alert_to,
+        mail_from=mail_from,
+    )
 
 
 def _alert(
@@ -603,16 +618,8 @@ def _notify(
             references=(root,),
             headers=(("Auto-Submitted", "auto-generated"),),
         )
-        queue_mail(
-            conn,
-            blobs,
-            node=cfg.node,
-            kind=OutboxKind.NOTIFY,
-            mail=mail,
-            id_domain=cfg.id_domain,
-            ticket=ctx.number,
-            mail_from=channel.address,  # bounces go to the team address, not the reply key
-        )
+        # The envelope sender is the team address: bounces must not go to the reply key.
+        _queue(conn, cfg, blobs, OutboxKind.NOTIFY, mail, ctx.number, mail_from=channel.address)
 
 
 def _acknowledge(
@@ -657,15 +664,7 @@ def _acknowledge(
         references=ctx.thread[:-1],
         headers=(("Auto-Submitted", "auto-replied"),),  # RFC 3834
     )
-    sha = queue_mail(
-        conn,
-        blobs,
-        node=cfg.node,
-        kind=OutboxKind.ACK,
-        mail=mail,
-        id_domain=cfg.id_domain,
-        ticket=ctx.number,
-    )
+    sha = _queue(conn, cfg, blobs, OutboxKind.ACK, mail, ctx.number)
     if sha is None:
         return
     _record(
