@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import RunningDaemon
+from tests.conftest import PostgresCluster, RunningDaemon
 from tests.outbound.conftest import (
     ANN,
     JANE,
@@ -117,3 +118,46 @@ def test_round_trip(
     assert all(r["state"] == "sent" for r in rows)
     recipients = getaddresses([str(mail["To"])])
     assert [a for _, a in recipients] == [ANN]
+
+
+def test_round_trip_on_postgresql(
+    tmp_path: Path, sink: Sink, daemon_factory: Any, postgres: PostgresCluster
+) -> None:
+    env = dict(os.environ, GATEWAY__STORE__URL=postgres.new_database())
+    daemon: RunningDaemon = daemon_factory(agents_config(tmp_path, sink.port), env)
+    send(daemon, customer_mail(message_id="<pg-1@example.com>"), mail_from=ANN)
+    note = sink.wait_for(1)[0].message
+    send(daemon, answer_to(note, ANSWER), mail_from=JANE)
+    answer = sink.wait_for(2)[1]
+    assert answer.rcpt_to == (ANN,)
+    assert answer.message["In-Reply-To"] == "<pg-1@example.com>"
+    assert "wrote:" not in text_of(answer.message)
+    daemon.wait_event("outbox.sent", kind="answer")
+    assert {r["state"] for r in json.loads(daemon.cli("outbox", "list", "--json").stdout)} == {
+        "sent"
+    }
+
+
+def test_require_authentication(tmp_path: Path, sink: Sink, daemon_factory: Any) -> None:
+    config = agents_config(tmp_path, sink.port)
+    config.write_text(
+        config.read_text().replace(
+            "[reply]\n",
+            '[reply]\nrequire_authentication = true\ntrusted_authserv_id = "mx.acme.example"\n',
+        )
+    )
+    daemon: RunningDaemon = daemon_factory(config)
+    send(daemon, customer_mail(), mail_from=ANN)
+    note = sink.wait_for(1)[0].message
+    unsigned = answer_to(note, "Hi Ann, unsigned.")
+    unsigned["Authentication-Results"] = "evil.example; dkim=pass header.d=acme.example"
+    send(daemon, unsigned, mail_from=JANE)
+    daemon.wait_event("answer.refused", reason="unauthenticated")
+    signed = answer_to(note, "Hi Ann, signed.")
+    signed["Authentication-Results"] = "mx.acme.example; dkim=pass header.d=acme.example"
+    send(daemon, signed, mail_from=JANE)
+    got = sink.wait_for(3)
+    to_ann = [e for e in got if e.rcpt_to == (ANN,)]
+    assert len(to_ann) == 1
+    assert "signed." in text_of(to_ann[0].message)
+    assert "unsigned" not in text_of(to_ann[0].message)
