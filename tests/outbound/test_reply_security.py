@@ -41,13 +41,13 @@ def with_reply_to(notification: EmailMessage, address: str) -> EmailMessage:
 
 def refused(daemon: RunningDaemon, sink: Sink, before: int, reason: str, told: str) -> None:
     """The mail was refused for ``reason``: nothing to the customer, an alert to ``told``."""
-    event = daemon.wait_event("answer.refused", reason=reason)
     alert = sink.wait_for(before + 1)[before]
     assert alert.rcpt_to == (told,)
     assert "NOT sent to any customer" in alert.message.get_content()
     assert all(ANN not in e.rcpt_to for e in sink.got)
     rows = daemon.inbound("done")
     assert any((r["reason"] or "") == f"refused agent answer: {reason}" for r in rows)
+    event = daemon.wait_event("answer.refused", reason=reason)
     assert event["sender"]
     # A key is a credential: none of those in the mail that went out is in the log.
     logged = json.dumps(daemon.events)
