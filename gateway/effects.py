@@ -431,7 +431,11 @@ def _refuse(
         None,
     )
     if channel is not None:
-        told = [holder.address] if holder is not None and holder.active else list(channel.notify)
+        told = (
+            [holder.address]
+            if holder is not None and holder.active
+            else [a.address for a in agent_store.notify_targets(conn, channel.notify)]
+        )
         where = format_token(ticket, cfg.token_prefix) if ticket else f"to {found.team_address}"
         text = (
             f"A mail to a reply address {where} was NOT sent to any customer, because\n"
@@ -582,7 +586,7 @@ def _notify(
         if assignee is not None and assignee.active:
             targets = [assignee]
     if not targets:
-        targets = agent_store.agents_at(conn, channel.notify)
+        targets = agent_store.notify_targets(conn, channel.notify)
     sender = seen.mail.from_.normalized if seen.mail.from_ else ""
     customer = ctx.contact_name or ctx.contact_address
     root = f"ticket.{ctx.number}@{cfg.id_domain}"

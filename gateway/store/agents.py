@@ -174,6 +174,26 @@ def agents_at(conn: Connection, addresses: Iterable[str]) -> list[Agent]:
     return [rows[a] for a in wanted if a in rows]
 
 
+def notify_targets(conn: Connection, entries: Iterable[str]) -> list[Agent]:
+    """The active agents named by ``entries``: addresses, and team names for their members."""
+    found: dict[str, Agent] = {}
+    for entry in entries:
+        if "@" in entry:
+            names = [entry]
+        else:
+            query = (
+                select(users.c.address)
+                .join(members, members.c.user_id == users.c.id)
+                .join(teams, teams.c.id == members.c.team_id)
+                .where(teams.c.name == entry)
+                .order_by(users.c.address)
+            )
+            names = list(conn.execute(query).scalars())
+        for agent in agents_at(conn, names):
+            found.setdefault(agent.address, agent)
+    return list(found.values())
+
+
 def list_agents(conn: Connection) -> list[Agent]:
     """Every user, by address, with their teams."""
     rows = list(conn.execute(select(users).order_by(users.c.address)))

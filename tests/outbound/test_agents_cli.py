@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import stat
 from pathlib import Path
+from typing import Any
 
-from tests.conftest import run_cli
-from tests.outbound.conftest import BOB, JANE, agents_config
+from tests.conftest import RunningDaemon, run_cli
+from tests.outbound.conftest import ANN, BOB, JANE, agents_config, customer_mail, send
+from tests.outbound.sink import Sink
 
 
 def test_users_and_teams(tmp_path: Path) -> None:
@@ -40,3 +42,25 @@ def test_users_and_teams(tmp_path: Path) -> None:
     before = secret.read_bytes()
     run_cli(config, "db", "upgrade")
     assert secret.read_bytes() == before
+
+
+def test_notify_names_a_team(tmp_path: Path, sink: Sink, daemon_factory: Any) -> None:
+    config = agents_config(tmp_path, sink.port)
+    text = config.read_text().replace('notify = ["jane@acme.example"]', 'notify = ["tier2"]')
+    config.write_text(text)
+    run_cli(config, "db", "upgrade")
+    run_cli(config, "teams", "add-member", "tier2", BOB)
+    daemon: RunningDaemon = daemon_factory(config)
+    send(daemon, customer_mail(), mail_from=ANN)
+    [notice] = sink.wait_for(1)
+    assert notice.rcpt_to == (BOB,)
+
+
+def test_notify_entry_must_be_an_agent_or_a_team(tmp_path: Path) -> None:
+    config = agents_config(tmp_path, 2526)
+    config.write_text(
+        config.read_text().replace('notify = ["jane@acme.example"]', 'notify = ["a b"]')
+    )
+    result = run_cli(config, "check-config", check=False)
+    assert result.returncode == 2
+    assert "neither an agent's address nor a team name" in result.stderr
