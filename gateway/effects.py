@@ -91,6 +91,17 @@ def effects_config(settings: Settings, secret: bytes) -> EffectsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class Effects:
+    """What the pipeline hands to effects: the config's facts and where payloads go.
+
+    The blob store comes with it so that ``apply_mail`` needs nothing beyond its Routing.
+    """
+
+    config: EffectsConfig
+    blobs: BlobStore
+
+
+@dataclass(frozen=True, slots=True)
 class Handled:
     """What became of a mail to a reply address that was not a customer's."""
 
@@ -142,10 +153,10 @@ def _customer_key(cfg: EffectsConfig, ctx: TicketContext, channel: ChannelSettin
     return reply_address(channel.address or "", sign_reply_key(cfg.secret, key))
 
 
-def find_key(cfg: EffectsConfig, mail: ParsedMail, rcpt_to: tuple[str, ...]) -> FoundKey | None:
+def find_key(fx: Effects, mail: ParsedMail, rcpt_to: tuple[str, ...]) -> FoundKey | None:
     """The reply key this mail was sent to (envelope first, then To and Cc), if any."""
     addresses = (*rcpt_to, *(a.address for a in (*mail.to, *mail.cc)))
-    return answers.find_reply_key(cfg.secret, addresses, cfg.team_addresses)
+    return answers.find_reply_key(fx.config.secret, addresses, fx.config.team_addresses)
 
 
 # -- agent answers ----------------------------------------------------------------------
@@ -165,8 +176,7 @@ def for_agent_path(conn: Connection, found: FoundKey, mail: ParsedMail) -> bool:
 
 def apply_agent_mail(
     conn: Connection,
-    cfg: EffectsConfig,
-    blobs: BlobStore,
+    fx: Effects,
     *,
     found: FoundKey,
     seen: Understanding,
@@ -174,6 +184,7 @@ def apply_agent_mail(
     inbound_id: int,
 ) -> Handled:
     """Relay, note or refuse a mail sent to an agent's reply address."""
+    cfg, blobs = fx.config, fx.blobs
     mail = seen.mail
     key = found.key
     if seen.classification.kind is not MailKind.NORMAL:
@@ -522,8 +533,9 @@ def keyed_ticket(conn: Connection, found: FoundKey | None) -> int | None:
     return None if ctx is None else ctx.number
 
 
-def note_bounce(conn: Connection, cfg: EffectsConfig, blobs: BlobStore, bounced: str) -> None:
+def note_bounce(conn: Connection, fx: Effects, bounced: str) -> None:
     """A bounce names one of our outgoing mails: mark it failed and tell its agent."""
+    cfg, blobs = fx.config, fx.blobs
     row = outbox.find(conn, bounced)
     if row is None or not outbox.mark_failed(conn, row.id, "bounced", count_attempt=False):
         return
@@ -547,8 +559,7 @@ def note_bounce(conn: Connection, cfg: EffectsConfig, blobs: BlobStore, bounced:
 
 def after_customer_message(
     conn: Connection,
-    cfg: EffectsConfig,
-    blobs: BlobStore,
+    fx: Effects,
     *,
     ticket: int,
     seen: Understanding,
@@ -557,6 +568,7 @@ def after_customer_message(
     envelope_from: str | None,
 ) -> None:
     """Notify the assignee (or the channel's notify list) and acknowledge a new ticket."""
+    cfg, blobs = fx.config, fx.blobs
     kind = seen.classification.kind
     if kind not in (MailKind.NORMAL, MailKind.LIST):
         return  # auto-replies and bounces are on the ticket; nobody needs a mail about them

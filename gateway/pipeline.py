@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from gateway import effects
 from gateway.config.load import reply_secret
 from gateway.config.schema import Settings
-from gateway.effects import EffectsConfig
+from gateway.effects import Effects
 from gateway.inbound.spool import SpoolCorrupt, SpoolRef, list_segments, read_record
 from gateway.mail.addresses import base_address
 from gateway.mail.classify import DEFAULT_ACTIONS, KindAction, MailKind, OwnIdentity
@@ -80,7 +80,7 @@ class Routing:
     contexts: dict[str, Context]
     """Channel name → what understanding needs (forwarded-sender policy, own identity)."""
     actions: Mapping[MailKind, KindAction]
-    effects: EffectsConfig | None = None
+    effects: Effects | None = None
     """Reply keys, notifications, acknowledgements; None leaves them out."""
 
     def channel_for(self, addresses: Sequence[str]) -> str:
@@ -128,7 +128,7 @@ class Pipeline:
                     **DEFAULT_ACTIONS,
                     **{MailKind(k): KindAction(v) for k, v in cfg.mail.actions.items()},
                 },
-                effects=effects.effects_config(cfg, reply_secret(cfg)),
+                effects=Effects(effects.effects_config(cfg, reply_secret(cfg)), self.blobs),
             )
         return self._routing
 
@@ -256,7 +256,6 @@ def apply_mail(
         done = effects.apply_agent_mail(
             conn,
             routing.effects,
-            blobs,
             found=found,
             seen=seen,
             envelope_from=item.mail_from,
@@ -284,7 +283,7 @@ def apply_mail(
     if seen.classification.bounce and (bounced := seen.classification.bounce.original_message_id):
         answers = (bounced, *answers)  # a bounce belongs with the mail it bounces
         if routing.effects is not None:
-            effects.note_bounce(conn, routing.effects, blobs, bounced)
+            effects.note_bounce(conn, routing.effects, bounced)
     token = subject_token(mail.subject, routing.token_prefix)
     known = store.load_known(conn, message_id, (*answers, *mail.thread_keys), token)
     decision = match_thread(
@@ -358,7 +357,6 @@ def apply_mail(
         effects.after_customer_message(
             conn,
             routing.effects,
-            blobs,
             ticket=ticket,
             seen=seen,
             message_id=message_id,
