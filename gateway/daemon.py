@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
+from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway import sdnotify
@@ -106,7 +107,7 @@ def smtp_relay(cfg: OutboundSmtpSettings) -> SmtpRelay:
     )
 
 
-def outbox_worker(settings: Settings, engine: AsyncEngine, blobs: FileBlobStore) -> OutboxWorker:
+def outbox_worker(settings: Settings, engine: Engine, blobs: FileBlobStore) -> OutboxWorker:
     """The outbox worker for ``settings`` (which must have ``[outbound.smtp]``)."""
     out = settings.outbound
     assert out.smtp is not None
@@ -224,6 +225,7 @@ class Daemon:
             batch_wait=cfg.smtp.batch_wait_ms / 1000,
             on_commit=self.worker.wake,
         )
+        outbox_engine: Engine | None = None
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
@@ -237,8 +239,11 @@ class Daemon:
                 reloader = tasks.create_task(self._reloader())
                 sender: asyncio.Task[None] | None = None
                 if cfg.outbound.smtp is not None:
+                    # Its own small sync engine: outbox work is rare, runs in a thread, and
+                    # must not share the intake's connections.
+                    outbox_engine = make_sync_engine(cfg.store_url, pool_size=2)
                     blobs = FileBlobStore(self.paths.blobs)
-                    sender = tasks.create_task(outbox_worker(cfg, self.engine, blobs).run())
+                    sender = tasks.create_task(outbox_worker(cfg, outbox_engine, blobs).run())
                 else:
                     log.warning("outbox.no_relay", hint="set [outbound.smtp]; mail waits")
                 sdnotify.notify("READY=1", "STATUS=accepting mail")
@@ -258,6 +263,8 @@ class Daemon:
         finally:
             spool.close()
             await self.engine.dispose()
+            if outbox_engine is not None:
+                outbox_engine.dispose()
         log.info("daemon.stopped", accepted=intake.committed, deferred=intake.refused)
         return 0
 

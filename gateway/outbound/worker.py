@@ -12,13 +12,13 @@ alert to the agent the mail was for.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Concatenate, ParamSpec, TypeVar
 
 import structlog
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.errors import PermanentError, TransientError
 from gateway.outbound.enqueue import queue_alert
@@ -31,6 +31,8 @@ from gateway.store.outbox import OutboxRow
 log = structlog.get_logger("gateway.outbound")
 
 BATCH = 50
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +53,7 @@ class OutboxWorker:
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        engine: Engine,
         blobs: FileBlobStore,
         transport: Transport,
         policy: OutboxPolicy,
@@ -61,6 +63,17 @@ class OutboxWorker:
         self.transport = transport
         self.policy = policy
         self.wakeup = asyncio.Event()
+
+    async def _in_transaction(
+        self, work: Callable[Concatenate[Connection, P], R], *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        """Run a store function in one transaction, in a thread: the loop never blocks on it."""
+
+        def run() -> R:
+            with self.engine.begin() as conn:
+                return work(conn, *args, **kwargs)
+
+        return await asyncio.to_thread(run)
 
     async def run(self) -> None:
         """Deliver what is due, then wait for the poll interval (or a wake-up)."""
@@ -78,8 +91,7 @@ class OutboxWorker:
 
     async def run_once(self) -> int:
         """Try every due row once; returns how many were tried."""
-        async with self.engine.connect() as conn:
-            rows = await conn.run_sync(outbox.due, self.policy.node, BATCH)
+        rows = await self._in_transaction(outbox.due, self.policy.node, BATCH)
         for row in rows:
             await self.deliver(row)
         return len(rows)
@@ -101,16 +113,14 @@ class OutboxWorker:
                 row_log.error("outbox.failed", error=str(exc), attempts=row.attempts + 1)
                 return
             delay = outbox.backoff(self.policy.retry_base_seconds, row.attempts + 1)
-            async with self.engine.begin() as conn:
-                await conn.run_sync(outbox.retry_later, row.id, str(exc), utcnow() + delay)
+            await self._in_transaction(outbox.retry_later, row.id, str(exc), utcnow() + delay)
             row_log.warning("outbox.retry", error=str(exc), retry_in=delay.total_seconds())
             return
         except PermanentError as exc:
             await self._fail(row, str(exc))
             row_log.error("outbox.failed", error=str(exc))
             return
-        async with self.engine.begin() as conn:
-            await conn.run_sync(outbox.mark_sent, row.id)
+        await self._in_transaction(outbox.mark_sent, row.id)
         row_log.info("outbox.sent", message_id=row.message_id, attempts=row.attempts + 1)
 
     async def _fail(self, row: OutboxRow, error: str) -> None:
@@ -119,7 +129,7 @@ class OutboxWorker:
                 return False
             if row.kind == OutboxKind.ALERT.value or not row.alert_to:
                 return False  # never alert about an alert: that could loop
-            return queue_alert(
+            queued = queue_alert(
                 conn,
                 self.blobs,
                 node=self.policy.node,
@@ -137,10 +147,9 @@ class OutboxWorker:
                 ticket=row.ticket_id,
                 seed=f"failed:{row.message_id}",
             )
-
-        async with self.engine.begin() as conn:
-            queued = await conn.run_sync(record)
             if queued:
-                await asyncio.to_thread(self.blobs.sync)  # the alert row names a new blob
-        if queued:
+                self.blobs.sync()  # the alert's row names a new blob: durable before the commit
+            return queued
+
+        if await self._in_transaction(record):
             self.wakeup.set()
