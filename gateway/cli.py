@@ -315,10 +315,11 @@ def cmd_users_list(args: argparse.Namespace) -> int:
                 a.status,
                 "yes" if a.active else "no",
                 ",".join(a.teams),
+                a.source,
             )
             for a in found
         ],
-        ["ADDRESS", "NAME", "SEAT", "STATUS", "ACTIVE", "TEAMS"],
+        ["ADDRESS", "NAME", "SEAT", "STATUS", "ACTIVE", "TEAMS", "SOURCE"],
     )
     return 0
 

@@ -1,12 +1,11 @@
 """Agents (users) and teams: synced from ``[[agents]]`` at start-up, edited by the CLI.
 
 The config is re-asserted on every start: each ``[[agents]]`` entry becomes an
-active user with its names, seat and teams. A user is never deleted, so the
-history of who answered stays; ``remove_user`` marks them inactive, and an
-inactive user's reply keys are refused and no notification goes to them.
-Removing an agent from the config alone does not deactivate them (users added
-with ``gateway users add`` are not in the config either): run ``gateway users
-remove``.
+active user with its names, seat and teams, and a config agent no longer in the
+config becomes inactive. Agents added with ``gateway users add`` (source
+``cli``) are left alone by that; ``gateway users remove`` deactivates anyone. A
+user is never deleted, so the history of who answered stays; an inactive user's
+reply keys are refused and no notification goes to them.
 """
 
 from __future__ import annotations
@@ -36,6 +35,8 @@ class Agent:
     status: str
     active: bool
     teams: tuple[str, ...] = ()
+    source: str = "config"
+    """``config`` or ``cli``: where the agent was added."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +53,19 @@ class AgentEntry:
 def _agent(row: object, team_names: Sequence[str] = ()) -> Agent:
     r = cast(User, row)
     return Agent(
-        r.id, r.address, r.first_name, r.last_name, r.seat, r.status, r.active, tuple(team_names)
+        r.id,
+        r.address,
+        r.first_name,
+        r.last_name,
+        r.seat,
+        r.status,
+        r.active,
+        tuple(team_names),
+        r.source,
     )
 
 
-def upsert_agent(conn: Connection, entry: AgentEntry) -> int:
+def upsert_agent(conn: Connection, entry: AgentEntry, *, source: str = "cli") -> int:
     """Create or update the user at ``entry.address`` (made active); returns its id."""
     address = entry.address.strip().lower()
     values = {
@@ -64,6 +73,7 @@ def upsert_agent(conn: Connection, entry: AgentEntry) -> int:
         "last_name": entry.last_name,
         "seat": entry.seat,
         "active": True,
+        "source": source,
     }
     found = conn.execute(select(users.c.id).where(users.c.address == address)).scalar()
     if found is None:
@@ -83,9 +93,14 @@ def upsert_agent(conn: Connection, entry: AgentEntry) -> int:
 
 
 def sync_agents(conn: Connection, entries: Iterable[AgentEntry]) -> None:
-    """Make every configured agent an active user with its teams."""
-    for entry in entries:
-        upsert_agent(conn, entry)
+    """Make every configured agent an active user with its teams; deactivate config agents
+    that are no longer configured."""
+    configured = {upsert_agent(conn, entry, source="config") for entry in entries}
+    conn.execute(
+        update(users)
+        .where(users.c.source == "config", users.c.id.not_in(sorted(configured) or [0]))
+        .values(active=False)
+    )
 
 
 def team_id(conn: Connection, name: str, *, create: bool) -> int | None:

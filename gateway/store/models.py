@@ -139,6 +139,9 @@ class User(Base):
     status: Mapped[str] = mapped_column(String(16), default=UserStatus.AVAILABLE)
     active: Mapped[bool] = mapped_column(default=True)
     """False once removed from the config: kept for history, never assigned or trusted."""
+    source: Mapped[str] = mapped_column(String(16), default="config", server_default="config")
+    """``config`` (an ``[[agents]]`` entry, re-applied at every start) or ``cli``
+    (``gateway users add``): a start deactivates only config agents that left the config."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

@@ -38,6 +38,16 @@ def test_users_and_teams(tmp_path: Path) -> None:
     )
     assert refused.returncode == 2
     assert run_cli(config, "users", "remove", "nobody@acme.example", check=False).returncode == 1
+    # Bob leaves the config: inactive at the next start; Carl (added by command) is untouched.
+    run_cli(config, "users", "add", "carl@acme.example", "--first-name", "Carl")
+    bob_entry = f'[[agents]]\nfirst_name = "Bob"\nlast_name = "Roe"\naddress = "{BOB}"\n'
+    config.write_text(config.read_text().replace(bob_entry, ""))
+    run_cli(config, "db", "upgrade")
+    users = {u["address"]: u for u in json.loads(run_cli(config, "users", "list", "--json").stdout)}
+    assert users[BOB]["active"] is False
+    assert users["carl@acme.example"]["active"] is True
+    assert users["carl@acme.example"]["source"] == "cli"
+    assert users[JANE]["active"] is True
     # The secret is kept across starts: a new one would void every reply address out there.
     before = secret.read_bytes()
     run_cli(config, "db", "upgrade")
