@@ -74,6 +74,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     )
     for channel in settings.channels:
         print(f"  channel    {channel.name} ({channel.kind}) {channel.address or ''}".rstrip())
+    relay = settings.outbound.smtp
+    where = f"{relay.host}:{relay.port}" if relay else "none: mail waits in the outbox"
+    print(f"  outbound   {where}")
+    print(f"  agents     {', '.join(a.address for a in settings.agents) or 'none'}")
     return 0
 
 
