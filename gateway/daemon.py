@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import ssl
 import sys
 import time
 from collections.abc import Sequence
@@ -104,6 +105,7 @@ def smtp_relay(cfg: OutboundSmtpSettings) -> SmtpRelay:
         tls=cfg.tls,
         username=cfg.username,
         password=password,
+        tls_context=(ssl.create_default_context(cafile=str(cfg.ca_file)) if cfg.ca_file else None),
     )
 
 

@@ -99,7 +99,10 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
     outbound = settings.outbound
     if outbound.smtp is not None:
         relay = outbound.smtp.model_copy(
-            update={"password_file": absolute(outbound.smtp.password_file)}
+            update={
+                "password_file": absolute(outbound.smtp.password_file),
+                "ca_file": absolute(outbound.smtp.ca_file),
+            }
         )
         outbound = outbound.model_copy(update={"smtp": relay})
     return settings.model_copy(

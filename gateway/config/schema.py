@@ -173,6 +173,8 @@ class OutboundSmtpSettings(_Section):
     """Implicit TLS (port 465) instead of STARTTLS."""
     username: str | None = None
     password_file: Path | None = None
+    ca_file: Path | None = None
+    """PEM file of the CAs that may sign the relay's certificate (default: the system's)."""
     timeout: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")

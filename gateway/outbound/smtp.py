@@ -8,6 +8,7 @@ lost connection is a :class:`TransientError` (retry later), a ``5xx`` reply a
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -36,6 +37,8 @@ class SmtpRelay:
     tls: bool = False
     username: str | None = None
     password: str | None = None
+    tls_context: ssl.SSLContext | None = None
+    """Verifies the relay's certificate (None: the system's CAs)."""
 
     async def send(self, mail_from: str, rcpt_to: Sequence[str], payload: bytes) -> None:
         """Deliver ``payload``; raises TransientError (4xx, network) or PermanentError (5xx)."""
@@ -52,6 +55,7 @@ class SmtpRelay:
                     start_tls=self.starttls,
                     username=self.username,
                     password=self.password,
+                    tls_context=self.tls_context,
                 )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]

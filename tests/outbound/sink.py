@@ -27,6 +27,10 @@ class Envelope:
     mail_from: str
     rcpt_to: tuple[str, ...]
     data: bytes
+    tls: bool = False
+    """Whether the session was encrypted (STARTTLS)."""
+    login: object = None
+    """What the authenticator returned for the session (the user name), if it logged in."""
 
     @property
     def message(self) -> EmailMessage:
@@ -53,7 +57,13 @@ class _Handler:
             reply = self.replies.pop(0) if self.replies else "250 2.0.0 OK"
             if reply.startswith("250"):
                 self.got.append(
-                    Envelope(envelope.mail_from, tuple(envelope.rcpt_tos), envelope.content)
+                    Envelope(
+                        envelope.mail_from,
+                        tuple(envelope.rcpt_tos),
+                        envelope.content,
+                        tls=session.ssl is not None,
+                        login=session.auth_data,
+                    )
                 )
             self.cond.notify_all()
         hold = self.hold
@@ -67,10 +77,11 @@ class _Handler:
 class Sink:
     """The relay, its port and what it took."""
 
-    def __init__(self) -> None:
+    def __init__(self, **smtp: Any) -> None:
+        """``smtp``: aiosmtpd SMTP parameters (``tls_context``, ``auth_required``, …)."""
         self.handler = _Handler()
         self.port = free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **smtp)
 
     def __enter__(self) -> Sink:
         self.controller.start()

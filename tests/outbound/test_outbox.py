@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
+import shutil
 import signal
 import smtplib
+import ssl
+import subprocess
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import RunningDaemon
+from tests.conftest import RunningDaemon, missing_component
 from tests.inbound.test_durability import child_pids
 from tests.outbound.conftest import ANN, JANE, TEAM, agents_config, answer_to, customer_mail, send
 from tests.outbound.sink import Sink
@@ -133,3 +137,66 @@ def test_too_many_4xx_fail_and_alert(agent_daemon: RunningDaemon, sink: Sink) ->
     assert "gave up after 3 attempts" in alert.message.get_content()
     [failed] = outbox(agent_daemon, "--state", "failed")
     assert failed["attempts"] == 3
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made with openssl."""
+    cert, key = folder / "relay.pem", folder / "relay.key"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+# aiosmtpd's STARTTLS leaves the pre-TLS transport of the relay's session to the garbage
+# collector, which warns about it in the sink's thread; that is the test relay, not the gateway.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+def test_relay_with_starttls_and_auth(tmp_path: Path, daemon_factory: Any) -> None:
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    if shutil.which("openssl") is None:
+        missing_component("openssl")
+    cert, key = self_signed(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+
+    def check(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            b"gateway",
+            b"s3cret relay password",
+        )
+        return AuthResult(success=ok, auth_data="gateway" if ok else None)
+
+    (tmp_path / "relay.pass").write_text("s3cret relay password\n")
+    with Sink(
+        tls_context=server_tls,
+        require_starttls=True,
+        auth_required=True,
+        auth_require_tls=True,
+        authenticator=check,
+    ) as sink:
+        config = agents_config(tmp_path, sink.port)
+        config.write_text(
+            config.read_text().replace(
+                "timeout = 5\n",
+                'timeout = 5\nstarttls = true\nusername = "gateway"\n'
+                'password_file = "relay.pass"\nca_file = "relay.pem"\n',
+                1,
+            )
+        )
+        daemon: RunningDaemon = daemon_factory(config)
+        send(daemon, customer_mail(), mail_from=ANN)
+        [notice] = sink.wait_for(1)
+        assert notice.tls
+        assert notice.login == "gateway"
+        assert notice.rcpt_to == (JANE,)
+    assert "s3cret" not in json.dumps(daemon.events)
+    gc.collect()  # let the relay's leftover transport be collected inside this test's filters
