@@ -227,7 +227,9 @@ def apply_agent_mail(
     if channel is None or not channel.address:
         return Handled(None, ctx.number, f"channel {ctx.channel} has no address: not relayed")
     source_id = mail.message_id or f"{inbound_id}.inbound"
-    commands = answers.parse_commands(_new_text(conn, blobs, seen))
+    full_name = f"{holder.first_name} {holder.last_name}"
+    text = answers.strip_agent_signature(_new_text(conn, blobs, seen), full_name)
+    commands = answers.parse_commands(text)
     kind = "note" if commands.note or not commands.text.strip() else "answer"
     message_id = make_message_id(kind, source_id, cfg.id_domain)
     stored = store.find_message(conn, message_id)

@@ -38,6 +38,7 @@ __all__ = [
     "judge_agent_answer",
     "notification_ticket",
     "parse_commands",
+    "strip_agent_signature",
     "strip_echo",
 ]
 
@@ -256,3 +257,25 @@ def strip_echo(text: str, sent: str) -> str:
             drop[i] = True  # "Ann via Acme <support+…> wrote:"
     kept = [line for line, gone in zip(lines, drop, strict=True) if not gone]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
+
+
+MAX_SIGNATURE_LINES = 8
+
+
+def strip_agent_signature(text: str, full_name: str) -> str:
+    """``text`` without a closing block that starts with the agent's own full name.
+
+    Clients such as Outlook insert the personal signature without a ``-- `` line, so
+    the quote extraction keeps it; the gateway knows the agent's name, and the team
+    signature replaces it. A sign-off (``Best regards,`` then the name) is kept.
+    """
+    name = " ".join(full_name.split()).lower()
+    if not name:
+        return text
+    blocks = re.split(r"\n[ \t]*\n", text.strip("\n"))
+    if len(blocks) < 2:
+        return text
+    last = blocks[-1].splitlines()
+    if len(last) > MAX_SIGNATURE_LINES or " ".join(last[0].split()).lower() != name:
+        return text
+    return "\n\n".join(blocks[:-1])

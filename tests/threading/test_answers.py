@@ -15,6 +15,7 @@ from gateway.threading.answers import (
     find_reply_key,
     judge_agent_answer,
     parse_commands,
+    strip_agent_signature,
     strip_echo,
 )
 from gateway.threading.reply_keys import ReplyKey, Role, reply_address, sign_reply_key
@@ -127,3 +128,17 @@ def test_strip_echo_any_quoting() -> None:
 def test_strip_echo_keeps_what_the_agent_typed() -> None:
     sent = "Thanks\nthe printer is on fire.\n"
     assert strip_echo("Thanks\nI will come by.\n", sent) == "Thanks\nI will come by."
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("Hi Ann.\n\nJane Doe\nAcme | Support\n+1 555 0100", "Hi Ann."),
+        ("Hi Ann.\n\n  jane  DOE ", "Hi Ann."),
+        ("Hi Ann.\n\nBest regards,\nJane Doe", "Hi Ann.\n\nBest regards,\nJane Doe"),
+        ("Jane Doe\nAcme", "Jane Doe\nAcme"),  # nothing else: not a signature
+        ("Hi.\n\nJane Doe\n" + "line\n" * 10, "Hi.\n\nJane Doe\n" + "line\n" * 10),
+    ],
+)
+def test_strip_agent_signature(text: str, kept: str) -> None:
+    assert strip_agent_signature(text, "Jane Doe") == kept
