@@ -153,3 +153,17 @@ def test_out_of_office_to_reply_address_is_ignored(agent_daemon: RunningDaemon, 
     send(agent_daemon, ooo, mail_from=JANE)
     agent_daemon.wait_processed(2)
     assert [e.rcpt_to for e in sink.got] == [(JANE,)]
+
+
+def test_assign_to_someone_unknown_is_reported(agent_daemon: RunningDaemon, sink: Sink) -> None:
+    note = open_ticket(agent_daemon, sink)
+    send(
+        agent_daemon,
+        answer_to(note, "#assign nobody@acme.example\nHi Ann, we are on it.\n"),
+        mail_from=JANE,
+    )
+    got = sink.wait_for(3)
+    to_ann = [e for e in got if e.rcpt_to == (ANN,)]
+    [alert] = [e for e in got[1:] if e.rcpt_to == (JANE,)]
+    assert "we are on it" in to_ann[0].message.get_body(("plain",)).get_content()
+    assert "nobody@acme.example is not an active agent" in alert.message.get_content()
