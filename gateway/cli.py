@@ -301,7 +301,7 @@ def cmd_outbox_retry(args: argparse.Namespace) -> int:
 
 def cmd_users_list(args: argparse.Namespace) -> int:
     """List agents."""
-    from gateway.store.agents import list_agents
+    from gateway.store.directory import list_agents
 
     engine = _connect(args)
     with engine.connect() as conn:
@@ -331,7 +331,7 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 def cmd_users_add(args: argparse.Namespace) -> int:
     """Add (or update and reactivate) an agent."""
     from gateway.config.schema import AgentSettings
-    from gateway.store.agents import AgentEntry, upsert_agent
+    from gateway.store.directory import AgentEntry, upsert_agent
 
     settings = _settings(args)
     try:
@@ -363,7 +363,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 
 def cmd_users_remove(args: argparse.Namespace) -> int:
     """Deactivate an agent: no more notifications, their reply keys are refused."""
-    from gateway.store.agents import remove_user
+    from gateway.store.directory import remove_user
 
     engine = _connect(args)
     with engine.begin() as conn:
@@ -378,7 +378,7 @@ def cmd_users_remove(args: argparse.Namespace) -> int:
 
 def cmd_teams_list(args: argparse.Namespace) -> int:
     """List teams and their members."""
-    from gateway.store.agents import list_teams
+    from gateway.store.directory import list_teams
 
     engine = _connect(args)
     with engine.connect() as conn:
@@ -392,7 +392,7 @@ def cmd_teams_list(args: argparse.Namespace) -> int:
 
 
 def _membership(args: argparse.Namespace, *, join: bool) -> int:
-    from gateway.store.agents import add_member, remove_member
+    from gateway.store.directory import add_member, remove_member
 
     change = add_member if join else remove_member
     engine = _connect(args)

@@ -33,7 +33,7 @@ from gateway.inbound.spool import SpoolWriter
 from gateway.logs import configure_logging
 from gateway.outbound.smtp import SmtpRelay
 from gateway.outbound.worker import OutboxPolicy, OutboxWorker
-from gateway.store import agents as agent_store
+from gateway.store import directory as agent_store
 from gateway.store import tickets as store
 from gateway.store.blobs import FileBlobStore
 from gateway.store.engine import make_async_engine, make_sync_engine

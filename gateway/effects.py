@@ -35,12 +35,12 @@ from gateway.mail.parse import parse_message
 from gateway.mail.understand import Understanding
 from gateway.outbound.enqueue import queue_alert, queue_mail
 from gateway.signatures.render import AgentFacts, ChannelFacts, TemplateError, from_name, render
-from gateway.store import agents as agent_store
 from gateway.store import conversations, outbox
+from gateway.store import directory as agent_store
 from gateway.store import tickets as store
-from gateway.store.agents import Agent
 from gateway.store.blobs import BlobStore
 from gateway.store.conversations import TicketContext
+from gateway.store.directory import Agent
 from gateway.store.models import Direction, OutboxKind, TicketStatus, utcnow
 from gateway.threading import answers
 from gateway.threading.answers import FoundKey, Refusal

@@ -219,7 +219,8 @@ def test_contact_keeps_first_name_unless_empty(engine: Engine) -> None:
 def test_outbox_and_agents(engine: Engine) -> None:
     from datetime import timedelta
 
-    from gateway.store import agents, outbox
+    from gateway.store import directory as agents
+    from gateway.store import outbox
     from gateway.store.models import utcnow
 
     with engine.begin() as conn:

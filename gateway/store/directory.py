@@ -1,4 +1,4 @@
-"""Agents (users) and teams: synced from ``[[agents]]`` at start-up, edited by the CLI.
+"""The agent directory: agents (users) and teams, as effects look them up and commands edit them.
 
 The config is re-asserted on every start: each ``[[agents]]`` entry becomes an
 active user with its names, seat and teams, and a config agent no longer in the
