@@ -252,7 +252,7 @@ def apply_mail(
     channel = routing.channel_for(delivered)
     seen = understand(mail, routing.contexts[channel])
     found = effects.find_key(routing.effects, mail, item.rcpt_to) if routing.effects else None
-    if routing.effects and found and effects.for_agent_path(conn, found, mail):
+    if routing.effects and found and effects.for_agent_path(conn, found, seen):
         done = effects.apply_agent_mail(
             conn,
             routing.effects,

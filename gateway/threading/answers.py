@@ -35,6 +35,7 @@ __all__ = [
     "Refusal",
     "authentication_passes",
     "find_reply_key",
+    "is_status_mail",
     "judge_agent_answer",
     "notification_ticket",
     "parse_commands",
@@ -179,6 +180,18 @@ def authentication_passes(headers: Iterable[str], authserv_id: str | None, domai
             if not domains or wanted in domains:
                 return True
     return False
+
+
+STATUS_WORDS = frozenset({"#away", "#available"})
+"""An agent's own status commands (issue 6, routing): not an answer to anyone."""
+
+
+def is_status_mail(subject: str, new_text: str) -> bool:
+    """True when the subject or the first line written is ``#away`` or ``#available``."""
+    first = next((line.strip() for line in new_text.splitlines() if line.strip()), "")
+    return any(
+        c.lower().removeprefix("re:").strip() in STATUS_WORDS for c in (subject.strip(), first)
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from gateway.threading.answers import (
     Refusal,
     authentication_passes,
     find_reply_key,
+    is_status_mail,
     judge_agent_answer,
     parse_commands,
     strip_agent_signature,
@@ -142,3 +143,10 @@ def test_strip_echo_keeps_what_the_agent_typed() -> None:
 )
 def test_strip_agent_signature(text: str, kept: str) -> None:
     assert strip_agent_signature(text, "Jane Doe") == kept
+
+
+def test_status_mails_are_not_answers() -> None:
+    assert is_status_mail("Re: [#1] Printer", "#away\nback Monday")
+    assert is_status_mail("#available", "")
+    assert not is_status_mail("Re: [#1] Printer", "#close\nDone")
+    assert not is_status_mail("Re: away", "I was away, sorry")
