@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import structlog
 from sqlalchemy import Connection, select
@@ -34,12 +33,10 @@ class StatusMailPolicy:
     trusted_authserv_id: str | None
 
 
-def policy_for(settings: Settings) -> StatusMailPolicy:
-    """The policy of ``settings``; reads the reply secret when it exists. Blocking."""
-    path = Path(settings.reply.secret_file)
-    secret = path.read_bytes().strip() if path.is_file() else None
+def policy_for(settings: Settings, secret: bytes) -> StatusMailPolicy:
+    """The policy of ``settings`` with the reply-key ``secret``."""
     return StatusMailPolicy(
-        secret=secret or None,
+        secret=secret,
         max_age_days=settings.reply.key_max_age_days,
         trusted_authserv_id=settings.reply.trusted_authserv_id,
     )

@@ -74,6 +74,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     )
     for channel in settings.channels:
         print(f"  channel    {channel.name} ({channel.kind}) {channel.address or ''}".rstrip())
+    relay = settings.outbound.smtp
+    where = f"{relay.host}:{relay.port}" if relay else "none: mail waits in the outbox"
+    print(f"  outbound   {where}")
+    print(f"  agents     {', '.join(a.address for a in settings.agents) or 'none'}")
     return 0
 
 
@@ -237,11 +241,19 @@ def cmd_users_list(args: argparse.Namespace) -> int:
         return 0
     print_table(
         [
-            (u.address, u.status, "yes" if u.seat else "no", u.open_tickets, ",".join(u.teams))
+            (
+                u.address,
+                f"{u.first_name} {u.last_name}".strip(),
+                u.status,
+                "yes" if u.seat else "no",
+                u.open_tickets,
+                ",".join(u.teams),
+                u.source,
+            )
             for u in found
             if u.active
         ],
-        ["ADDRESS", "STATUS", "SEAT", "OPEN", "TEAMS"],
+        ["ADDRESS", "NAME", "STATUS", "SEAT", "OPEN", "TEAMS", "SOURCE"],
     )
     return 0
 
@@ -445,10 +457,8 @@ def cmd_inbound_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_inbound_retry(args: argparse.Namespace) -> int:
-    """Put quarantined messages back in the queue."""
-    from gateway.store.queue import requeue
-
+def _retry(args: argparse.Namespace, requeue: Callable[[Any, Any], int], done: str) -> int:
+    """Shared by ``inbound retry`` and ``outbox retry``: requeue IDs or ``--all``."""
     if not args.all and not args.ids:
         print("name the IDs to retry, or --all", file=sys.stderr)
         return 2
@@ -456,8 +466,141 @@ def cmd_inbound_retry(args: argparse.Namespace) -> int:
     with engine.begin() as conn:
         count = requeue(conn, None if args.all else args.ids)
     engine.dispose()
-    print(f"requeued {count} message(s)")
+    print(done.format(count))
     return 0 if count or args.all else 1
+
+
+def cmd_inbound_retry(args: argparse.Namespace) -> int:
+    """Put quarantined messages back in the queue."""
+    from gateway.store.queue import requeue
+
+    return _retry(args, requeue, "requeued {} message(s)")
+
+
+def cmd_outbox_list(args: argparse.Namespace) -> int:
+    """List outgoing mail, newest first."""
+    from gateway.store.outbox import list_rows
+
+    engine = _connect(args)
+    with engine.connect() as conn:
+        rows = list_rows(conn, args.state, args.limit)
+    engine.dispose()
+    if args.json:
+        print_json(rows)
+        return 0
+    print_table(
+        [
+            (
+                r.id,
+                r.state,
+                r.kind,
+                r.ticket_id,
+                ",".join(r.rcpt_to),
+                r.attempts,
+                _short(r.sent_at or r.next_attempt_at or r.created_at),
+                (r.last_error or "")[:60],
+            )
+            for r in rows
+        ],
+        ["ID", "STATE", "KIND", "TICKET", "TO", "TRIES", "WHEN", "ERROR"],
+    )
+    return 0
+
+
+def cmd_outbox_retry(args: argparse.Namespace) -> int:
+    """Send failed outgoing mail again (same bytes, same Message-ID)."""
+    from gateway.store.outbox import requeue
+
+    return _retry(args, requeue, "queued {} mail(s) again")
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    """Add (or update and reactivate) an agent."""
+    from gateway.config.schema import AgentSettings
+    from gateway.store.directory import AgentEntry, upsert_agent
+
+    settings = _settings(args)
+    try:
+        agent = AgentSettings(
+            first_name=args.first_name,
+            last_name=args.last_name,
+            address=args.address,
+            seat=not args.no_seat,
+            teams=args.team,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if agent.address in settings.team_addresses:
+        print(f"error: {agent.address} is a team address, not a personal one", file=sys.stderr)
+        return 2
+    engine = _connect(args)
+    with engine.begin() as conn:
+        user_id = upsert_agent(
+            conn,
+            AgentEntry(
+                agent.address, agent.first_name, agent.last_name, agent.seat, tuple(agent.teams)
+            ),
+        )
+    engine.dispose()
+    print(f"agent {agent.address} (id {user_id})")
+    return 0
+
+
+def cmd_users_remove(args: argparse.Namespace) -> int:
+    """Deactivate an agent: no more notifications, their reply keys are refused."""
+    from gateway.store.directory import remove_user
+
+    engine = _connect(args)
+    with engine.begin() as conn:
+        done = remove_user(conn, args.address)
+    engine.dispose()
+    if not done:
+        print(f"no agent {args.address}", file=sys.stderr)
+        return 1
+    print(f"agent {args.address} deactivated")
+    return 0
+
+
+def cmd_teams_list(args: argparse.Namespace) -> int:
+    """List teams and their members."""
+    from gateway.store.directory import list_teams
+
+    engine = _connect(args)
+    with engine.connect() as conn:
+        found = list_teams(conn)
+    engine.dispose()
+    if args.json:
+        print_json(found)
+        return 0
+    print_table([(name, ",".join(members)) for name, members in found.items()], ["TEAM", "MEMBERS"])
+    return 0
+
+
+def _membership(args: argparse.Namespace, *, join: bool) -> int:
+    from gateway.store.directory import add_member, remove_member
+
+    change = add_member if join else remove_member
+    engine = _connect(args)
+    with engine.begin() as conn:
+        done = change(conn, args.team, args.address)
+    engine.dispose()
+    if not done:
+        problem = "no agent {1}: add them with `gateway users add`" if join else "{1} is not in {0}"
+        print(problem.format(args.team, args.address), file=sys.stderr)
+        return 1
+    print(f"{args.address} {'joined' if join else 'left'} team {args.team}")
+    return 0
+
+
+def cmd_teams_add(args: argparse.Namespace) -> int:
+    """Put an agent in a team (the team is created if new)."""
+    return _membership(args, join=True)
+
+
+def cmd_teams_remove(args: argparse.Namespace) -> int:
+    """Take an agent out of a team."""
+    return _membership(args, join=False)
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -528,6 +671,17 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("ids", nargs="*", type=int, metavar="ID")
     retry.add_argument("--all", action="store_true", help="every quarantined message")
 
+    out = commands.add_parser("outbox", help="outgoing mail").add_subparsers(
+        dest="outbox_command", required=True, metavar="SUBCOMMAND"
+    )
+    olist = add("list", cmd_outbox_list, "list pending, sent and failed mail", out)
+    olist.add_argument("--state", choices=["pending", "sent", "failed"])
+    olist.add_argument("--limit", type=int, default=100)
+    olist.add_argument("--json", action="store_true")
+    oretry = add("retry", cmd_outbox_retry, "send failed mail again", out)
+    oretry.add_argument("ids", nargs="*", type=int, metavar="ID")
+    oretry.add_argument("--all", action="store_true", help="every failed mail")
+
     users = commands.add_parser("users", help="agents").add_subparsers(
         dest="users_command", required=True, metavar="SUBCOMMAND"
     )
@@ -536,6 +690,15 @@ def build_parser() -> argparse.ArgumentParser:
     status = add("set-status", cmd_users_set_status, "set an agent available or away", users)
     status.add_argument("address", metavar="ADDRESS")
     status.add_argument("status", choices=["available", "away"])
+
+    uadd = add("add", cmd_users_add, "add or update an agent", users)
+    uadd.add_argument("address", help="the agent's personal address")
+    uadd.add_argument("--first-name", required=True)
+    uadd.add_argument("--last-name", default="")
+    uadd.add_argument("--no-seat", action="store_true", help="the agent gets no tickets")
+    uadd.add_argument("--team", action="append", default=[], help="a team (repeatable)")
+    uremove = add("remove", cmd_users_remove, "deactivate an agent (history is kept)", users)
+    uremove.add_argument("address")
 
     contacts = commands.add_parser("contacts", help="contacts").add_subparsers(
         dest="contacts_command", required=True, metavar="SUBCOMMAND"
@@ -562,6 +725,18 @@ def build_parser() -> argparse.ArgumentParser:
         "rule", metavar="RULE", nargs="?", help='JSON like {"assign": "users_and_teams", …}'
     )
     croute.add_argument("--reset", action="store_true", help="back to the config file's rule")
+
+    teams = commands.add_parser("teams", help="teams of agents").add_subparsers(
+        dest="teams_command", required=True, metavar="SUBCOMMAND"
+    )
+    tlist = add("list", cmd_teams_list, "list teams and members", teams)
+    tlist.add_argument("--json", action="store_true")
+    tadd = add("add-member", cmd_teams_add, "put an agent in a team", teams)
+    tadd.add_argument("team")
+    tadd.add_argument("address")
+    tremove = add("remove-member", cmd_teams_remove, "take an agent out of a team", teams)
+    tremove.add_argument("team")
+    tremove.add_argument("address")
 
     inspect = add("inspect", cmd_inspect, "understand one message without storing it")
     inspect.add_argument("file", metavar="FILE", help="an .eml file, or - for standard input")

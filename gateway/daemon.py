@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import ssl
 import sys
 import time
 from collections.abc import Sequence
@@ -19,21 +20,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from gateway import sdnotify
 from gateway.assignment import assign_pending, configured_agents, plans_for
-from gateway.config.load import load_settings
-from gateway.config.schema import Settings
+from gateway.config.load import load_settings, reply_secret
+from gateway.config.schema import OutboundSmtpSettings, Settings
 from gateway.desk import ChannelIdentity
 from gateway.errors import ConfigError, ConfigProblem, TransientError
 from gateway.inbound.intake import Intake
 from gateway.inbound.smtp import IntakeHandler, load_users, start_listener, tls_context
 from gateway.inbound.spool import SpoolWriter
 from gateway.logs import configure_logging
+from gateway.outbound.smtp import SmtpRelay
+from gateway.outbound.worker import OutboxPolicy, OutboxWorker
 from gateway.store import tickets as store
 from gateway.store.agents import sync_agents
 from gateway.store.blobs import FileBlobStore
@@ -74,7 +77,9 @@ class Paths:
 
 
 def prepare_store(settings: Settings, *, migrate: bool) -> None:
-    """Migrate the schema (when asked); record the configured channels and agents. Blocking."""
+    """Migrate the schema (when asked), record the configured channels and agents, and make
+    sure the reply secret exists. Blocking."""
+    reply_secret(settings)
     engine = make_sync_engine(settings.store_url)
     try:
         if migrate:
@@ -86,6 +91,46 @@ def prepare_store(settings: Settings, *, migrate: bool) -> None:
             sync_agents(conn, configured_agents(settings))
     finally:
         engine.dispose()
+
+
+def smtp_relay(cfg: OutboundSmtpSettings) -> SmtpRelay:
+    """The relay transport; reads the password file (a systemd credential) once."""
+    password = None
+    if cfg.password_file is not None:
+        password = cfg.password_file.read_text(encoding="utf-8").strip()
+    return SmtpRelay(
+        host=cfg.host,
+        port=cfg.port,
+        timeout=cfg.timeout,
+        starttls=cfg.starttls,
+        tls=cfg.tls,
+        username=cfg.username,
+        password=password,
+        tls_context=(ssl.create_default_context(cafile=str(cfg.ca_file)) if cfg.ca_file else None),
+    )
+
+
+def outbox_worker(settings: Settings, engine: Engine, blobs: FileBlobStore) -> OutboxWorker:
+    """The outbox worker for ``settings`` (which must have ``[outbound.smtp]``)."""
+    out = settings.outbound
+    assert out.smtp is not None
+    return OutboxWorker(
+        engine,
+        blobs,
+        smtp_relay(out.smtp),
+        OutboxPolicy(
+            node=settings.node,
+            id_domain=settings.message_id_domain,
+            max_attempts=out.max_attempts,
+            retry_base_seconds=out.retry_base_seconds,
+            poll_interval=out.poll_interval,
+            team_names={
+                c.address: f"{c.company or c.name} help desk"
+                for c in settings.channels
+                if c.address
+            },
+        ),
+    )
 
 
 class WorkerProcess:
@@ -191,6 +236,7 @@ class Daemon:
             batch_wait=cfg.smtp.batch_wait_ms / 1000,
             on_commit=self.worker.wake,
         )
+        outbox_engine: Engine | None = None
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
@@ -204,6 +250,15 @@ class Daemon:
                 sweeper = tasks.create_task(self._assign_waiting())
                 watchdog = tasks.create_task(self._watchdog())
                 reloader = tasks.create_task(self._reloader())
+                sender: asyncio.Task[None] | None = None
+                if cfg.outbound.smtp is not None:
+                    # Its own small sync engine: outbox work is rare, runs in a thread, and
+                    # must not share the intake's connections.
+                    outbox_engine = make_sync_engine(cfg.store_url, pool_size=2)
+                    blobs = FileBlobStore(self.paths.blobs)
+                    sender = tasks.create_task(outbox_worker(cfg, outbox_engine, blobs).run())
+                else:
+                    log.warning("outbox.no_relay", hint="set [outbound.smtp]; mail waits")
                 sdnotify.notify("READY=1", "STATUS=accepting mail")
                 log.info("daemon.ready", node=cfg.node, channels=len(cfg.channels))
                 await self.stopping.wait()
@@ -218,11 +273,16 @@ class Daemon:
                 sweeper.cancel()
                 watchdog.cancel()
                 reloader.cancel()
+                if sender is not None:
+                    # A send cut off here stays pending and goes out again, same Message-ID.
+                    sender.cancel()
                 await self.worker.stop(SHUTDOWN_GRACE)
                 worker_task.cancel()
         finally:
             spool.close()
             await self.engine.dispose()
+            if outbox_engine is not None:
+                outbox_engine.dispose()
         log.info("daemon.stopped", accepted=intake.committed, deferred=intake.refused)
         return 0
 
@@ -359,7 +419,7 @@ class Daemon:
             log.error("daemon.reload_failed", error=str(exc))
             sdnotify.notify("READY=1")
             return
-        for field in ("smtp", "store", "data_dir", "node"):
+        for field in ("smtp", "store", "data_dir", "node", "outbound", "reply"):
             if getattr(fresh, field) != getattr(self.settings, field):
                 log.warning("daemon.reload_needs_restart", section=field)
         if (fresh.api and fresh.api.listen) != (self.settings.api and self.settings.api.listen):

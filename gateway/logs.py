@@ -34,7 +34,9 @@ def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | N
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(out),
+        # One write per line (print() writes the newline separately): the daemon and its
+        # worker share stderr, and their lines must not interleave.
+        logger_factory=structlog.WriteLoggerFactory(out),
         cache_logger_on_first_use=False,
     )
     # Libraries that use the standard logging module (aiosmtpd, alembic) stay quiet below WARNING.

@@ -21,9 +21,12 @@ import structlog
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from gateway import effects
 from gateway.agent_status import StatusMailPolicy, apply_status_mail, policy_for
 from gateway.assignment import ChannelPlan, assign_new_ticket, plans_for
+from gateway.config.load import reply_secret
 from gateway.config.schema import Settings
+from gateway.effects import Effects
 from gateway.inbound.spool import SpoolCorrupt, SpoolRef, list_segments, read_record
 from gateway.mail.addresses import base_address
 from gateway.mail.classify import DEFAULT_ACTIONS, KindAction, MailKind, OwnIdentity
@@ -83,6 +86,8 @@ class Routing:
     """Channel name → defaults of new tickets and the routing rule."""
     status_mail: StatusMailPolicy | None = None
     """How ``#away`` / ``#available`` mails prove an agent (None: they are customer mail)."""
+    effects: Effects | None = None
+    """Reply keys, notifications, acknowledgements; None leaves them out."""
 
     def channel_for(self, addresses: Sequence[str]) -> str:
         """The channel of the first team address among ``addresses``."""
@@ -117,6 +122,7 @@ class Pipeline:
         """The config's channels with their ids in this database."""
         if self._routing is None:
             cfg = self.settings
+            secret = reply_secret(cfg)
             self._routing = Routing(
                 team_addresses=cfg.team_addresses,
                 channel_ids=store.channel_ids(conn),
@@ -130,7 +136,8 @@ class Pipeline:
                     **{MailKind(k): KindAction(v) for k, v in cfg.mail.actions.items()},
                 },
                 plans=plans_for(cfg),
-                status_mail=policy_for(cfg),
+                status_mail=policy_for(cfg, secret),
+                effects=Effects(effects.effects_config(cfg, secret), self.blobs),
             )
         return self._routing
 
@@ -253,6 +260,17 @@ def apply_mail(
 
     channel = routing.channel_for(delivered)
     seen = understand(mail, routing.contexts[channel])
+    found = effects.find_key(routing.effects, mail, item.rcpt_to) if routing.effects else None
+    if routing.effects and found and effects.for_agent_path(conn, found, seen):
+        done = effects.apply_agent_mail(
+            conn,
+            routing.effects,
+            found=found,
+            seen=seen,
+            envelope_from=item.mail_from,
+            inbound_id=item.id,
+        )
+        return Outcome(done.message_pk, done.ticket, done.note)
     kind = seen.classification.kind
     action = routing.actions.get(kind, KindAction.TICKET)
     if action is KindAction.DROP:
@@ -260,7 +278,7 @@ def apply_mail(
     if action is KindAction.QUARANTINE:
         raise Unprocessable(f"{kind}: {seen.classification.reason}")
     if kind is MailKind.NORMAL and routing.status_mail is not None:
-        done = apply_status_mail(
+        status_note = apply_status_mail(
             conn,
             routing.status_mail,
             routing.plans,
@@ -269,8 +287,8 @@ def apply_mail(
             item.rcpt_to,
             routing.team_addresses,
         )
-        if done is not None:
-            return Outcome(None, None, done)
+        if status_note is not None:
+            return Outcome(None, None, status_note)
 
     author = seen.authorship.author or mail.from_ or (mail.reply_to[0] if mail.reply_to else None)
     contact = seen.contact or author
@@ -285,6 +303,8 @@ def apply_mail(
     answers = mail.in_reply_to
     if seen.classification.bounce and (bounced := seen.classification.bounce.original_message_id):
         answers = (bounced, *answers)  # a bounce belongs with the mail it bounces
+        if routing.effects is not None:
+            effects.note_bounce(conn, routing.effects, bounced)
     token = subject_token(mail.subject, routing.token_prefix)
     known = store.load_known(conn, message_id, (*answers, *mail.thread_keys), token)
     decision = match_thread(
@@ -292,6 +312,17 @@ def apply_mail(
         known,
         reopen_closed=routing.reopen_closed and kind is MailKind.NORMAL,
     )
+    if (keyed := effects.keyed_ticket(conn, found)) is not None and decision.ticket != keyed:
+        # The customer's reply key names the ticket: no guessing.
+        decision = ThreadDecision(
+            keyed,
+            MatchedBy.REPLY_KEY,
+            "reply key",
+            tuple(t for t in decision.merge if t != keyed),
+            routing.reopen_closed
+            and kind is MailKind.NORMAL
+            and store.ticket_status(conn, keyed) == TicketStatus.CLOSED.value,
+        )
     if decision.ticket is None and action is KindAction.ATTACH:
         # Auto mail never opens a ticket; its raw bytes stay in the blob store.
         return Outcome(None, None, f"{kind} without a ticket: {seen.classification.reason}")
@@ -343,6 +374,16 @@ def apply_mail(
         store.merge_into(conn, ticket, decision.merge)
     status = _next_status(conn, decision, ticket) if kind is MailKind.NORMAL else None
     store.touch_ticket(conn, ticket, at=at, status=status)
+    if routing.effects is not None:
+        effects.after_customer_message(
+            conn,
+            routing.effects,
+            ticket=ticket,
+            seen=seen,
+            message_id=message_id,
+            new_ticket=decision.ticket is None,
+            envelope_from=item.mail_from,
+        )
     return Outcome(pk, ticket, decision.matched_by.value)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -77,7 +78,10 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
         lines = _key_lines(text)
         problems = [_problem(err, lines, os.environ) for err in exc.errors()]
         raise ConfigError(str(file), problems) from exc
-    return _resolve_paths(Settings.model_validate(settings.model_dump()), file.parent)
+    resolved = _resolve_paths(Settings.model_validate(settings.model_dump()), file.parent)
+    if problems := check_templates(resolved, text):
+        raise ConfigError(str(file), problems)
+    return resolved
 
 
 def _resolve_paths(settings: Settings, base: Path) -> Settings:
@@ -92,16 +96,69 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
         }
     )
     reply = settings.reply.model_copy(update={"secret_file": absolute(settings.reply.secret_file)})
+    outbound = settings.outbound
+    if outbound.smtp is not None:
+        relay = outbound.smtp.model_copy(
+            update={
+                "password_file": absolute(outbound.smtp.password_file),
+                "ca_file": absolute(outbound.smtp.ca_file),
+            }
+        )
+        outbound = outbound.model_copy(update={"smtp": relay})
     update: dict[str, Any] = {
         "data_dir": absolute(settings.data_dir),
         "smtp": smtp,
         "reply": reply,
+        "outbound": outbound,
     }
     if settings.api is not None:
         update["api"] = settings.api.model_copy(
             update={"token_file": absolute(settings.api.token_file)}
         )
     return settings.model_copy(update=update)
+
+
+def check_templates(settings: Settings, text: str = "") -> list[ConfigProblem]:
+    """Every channel template that does not compile, render, or tries to leave the sandbox."""
+    from gateway.signatures.render import ChannelFacts, TemplateError, check_template
+
+    lines = _key_lines(text)
+    problems: list[ConfigProblem] = []
+    for index, channel in enumerate(settings.channels):
+        facts = ChannelFacts(channel.name, channel.address or "", channel.company)
+        for key in (
+            "from_name_template",
+            "signature_text",
+            "signature_html",
+            "ack_subject",
+            "ack_text",
+        ):
+            try:
+                check_template(getattr(channel, key), facts, html=key == "signature_html")
+            except TemplateError as exc:
+                loc: tuple[str | int, ...] = ("channels", index, key)
+                problems.append(ConfigProblem(_dotted(loc), str(exc), lines.get(loc)))
+    return problems
+
+
+def reply_secret(settings: Settings) -> bytes:
+    """The HMAC secret of reply keys, created (0600, 32 random bytes) when missing."""
+    path = settings.reply.secret_file
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+    secret = path.read_bytes().strip()
+    if len(secret) < 16:
+        raise ConfigError(
+            str(path), [ConfigProblem("reply.secret_file", "the secret is shorter than 16 bytes")]
+        )
+    return secret
 
 
 def _problem(

@@ -175,6 +175,8 @@ class OutboundSmtpSettings(_Section):
     """Implicit TLS (port 465) instead of STARTTLS."""
     username: str | None = None
     password_file: Path | None = None
+    ca_file: Path | None = None
+    """PEM file of the CAs that may sign the relay's certificate (default: the system's)."""
     timeout: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
@@ -361,7 +363,8 @@ class ChannelSettings(_Section):
     signature_html: str = ""
     """HTML signature of answers (same tokens, autoescaped)."""
     notify: list[str] = []
-    """Agent addresses told of new tickets and customer messages while none is assigned."""
+    """Agent addresses and team names told of new tickets and customer messages while none
+    is assigned."""
     subject_token: bool = True
     """Put the ticket token (``[#1234]``) in the subjects customers see."""
     acknowledge: bool = False
@@ -378,7 +381,15 @@ class ChannelSettings(_Section):
     @field_validator("notify")
     @classmethod
     def _notify(cls, value: list[str]) -> list[str]:
-        return [_check_address(a) for a in value]
+        out = []
+        for entry in value:
+            if "@" in entry:
+                out.append(_check_address(entry))
+            elif re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", entry.strip()):
+                out.append(entry.strip())
+            else:
+                raise ValueError(f"{entry!r} is neither an agent's address nor a team name")
+        return out
 
     @field_validator("address")
     @classmethod
@@ -494,7 +505,7 @@ class Settings(BaseSettings):
         problems: list[str] = []
         for channel in self.channels:
             for address in channel.notify:
-                if address not in agents:
+                if "@" in address and address not in agents:
                     raise ValueError(
                         f"channel {channel.name!r} notifies {address}, who is not an agent:"
                         " add them under [[agents]]"

@@ -64,19 +64,28 @@ class UserSummary:
     teams: tuple[str, ...]
     skills: tuple[str, ...]
     open_tickets: int
+    source: str
+    """Where the agent comes from: ``config`` or ``cli`` (``gateway users add``)."""
 
 
 def sync_agents(conn: Connection, configured: Iterable[ConfiguredAgent]) -> None:
     """Make users, teams and memberships hold the configured agents.
 
     Status is the agents' own (set by command, API or mail) and is kept. Agents
-    no longer configured stay for history but are inactive and in no team, so
-    routing never picks them.
+    that came from the config and are no longer in it stay for history but are
+    inactive and in no team, so routing never picks them; agents added with
+    ``gateway users add`` are left as they are.
     """
     wanted = list(configured)
-    existing = {row.address: row.id for row in conn.execute(select(users.c.address, users.c.id))}
+    existing = {
+        row.address: (row.id, row.source)
+        for row in conn.execute(select(users.c.address, users.c.id, users.c.source))
+    }
+    addresses = {a.address for a in wanted}
     gone = [
-        user for address, user in existing.items() if address not in {a.address for a in wanted}
+        user
+        for address, (user, source) in existing.items()
+        if source == "config" and address not in addresses
     ]
     if gone:
         conn.execute(update(users).where(users.c.id.in_(gone)).values(active=False))
@@ -92,11 +101,12 @@ def sync_agents(conn: Connection, configured: Iterable[ConfiguredAgent]) -> None
             "last_name": agent.last_name,
             "seat": agent.seat,
             "active": True,
+            "source": "config",
             "skills": list(agent.skills),
             "working_hours": agent.working_hours,
         }
-        user_id = existing.get(agent.address)
-        if user_id is None:
+        found = existing.get(agent.address)
+        if found is None:
             user_id = conn.execute(
                 insert(users)
                 .values(
@@ -108,13 +118,23 @@ def sync_agents(conn: Connection, configured: Iterable[ConfiguredAgent]) -> None
                 .returning(users.c.id)
             ).scalar_one()
         else:
+            user_id = found[0]
             conn.execute(update(users).where(users.c.id == user_id).values(**values))
-        conn.execute(members.delete().where(members.c.user_id == user_id))
-        if agent.teams:
-            conn.execute(
-                insert(members),
-                [{"team_id": team_ids[t], "user_id": user_id} for t in sorted(set(agent.teams))],
-            )
+        # The config's teams are re-applied; memberships added by command are left alone.
+        conn.execute(
+            members.delete().where(members.c.user_id == user_id, members.c.source == "config")
+        )
+        cli_teams = {
+            row.team_id
+            for row in conn.execute(select(members.c.team_id).where(members.c.user_id == user_id))
+        }
+        rows = [
+            {"team_id": team_ids[t], "user_id": user_id, "source": "config"}
+            for t in sorted(set(agent.teams))
+            if team_ids[t] not in cli_teams
+        ]
+        if rows:
+            conn.execute(insert(members), rows)
 
 
 def _open() -> Any:
@@ -209,6 +229,7 @@ def list_users(conn: Connection) -> list[UserSummary]:
             teams=tuple(team_names.get(row.id, ())),
             skills=tuple(row.skills or ()),
             open_tickets=int(counts.get(row.id, 0)),
+            source=row.source,
         )
         for row in conn.execute(select(users).order_by(users.c.address))
     ]

@@ -141,6 +141,9 @@ class User(Base):
     status: Mapped[str] = mapped_column(String(16), default=UserStatus.AVAILABLE)
     active: Mapped[bool] = mapped_column(default=True)
     """False once removed from the config: kept for history, never assigned or trusted."""
+    source: Mapped[str] = mapped_column(String(16), default="config", server_default="config")
+    """``config`` (an ``[[agents]]`` entry, re-applied at every start) or ``cli``
+    (``gateway users add``): a start deactivates only config agents that left the config."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     skills: Mapped[list[str] | None] = mapped_column(JSON)
     """Lower-cased skills that ticket properties can ask for."""
@@ -169,6 +172,8 @@ class TeamMember(Base):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
+    source: Mapped[str] = mapped_column(String(16), default="config", server_default="config")
+    """``config`` (the agent's ``teams``, re-applied on every start) or ``cli``."""
 
 
 class Outbox(Base):

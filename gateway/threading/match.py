@@ -26,6 +26,8 @@ class MatchedBy(StrEnum):
     REFERENCES = "references"
     SUBJECT_TOKEN = "subject_token"
     EARLIER_REPLY = "earlier_reply"
+    REPLY_KEY = "reply_key"
+    """A customer's signed reply key in the recipient address."""
     NEW = "new"
 
 

@@ -43,6 +43,7 @@ def settings_for(url: str, tmp_path: Path) -> Settings:
             "data_dir": tmp_path / "data",
             "node": NODE,
             "store": {"url": url},
+            "reply": {"secret_file": tmp_path / "reply.key"},
             "channels": [
                 {"name": "support", "kind": "team_email", "address": "support@acme.example"},
                 {"name": "sales", "kind": "team_email", "address": "sales@acme.example"},
@@ -213,3 +214,45 @@ def test_contact_keeps_first_name_unless_empty(engine: Engine) -> None:
         assert store.contact_for(conn, "ANN@example.com", "Someone Else") == first
         name = conn.execute(text("SELECT name FROM contacts WHERE id = :i"), {"i": first}).scalar()
     assert name == "Ann Berg"
+
+
+def test_outbox_and_agents(engine: Engine) -> None:
+    from datetime import timedelta
+
+    from gateway.store import directory as agents
+    from gateway.store import outbox
+    from gateway.store.models import utcnow
+
+    with engine.begin() as conn:
+        agents.upsert_agent(
+            conn, agents.AgentEntry("Jane@Acme.example", "Jane", "Doe", teams=("tier1",))
+        )
+        agents.upsert_agent(conn, agents.AgentEntry("bob@acme.example", "Bob"))
+        assert agents.add_member(conn, "tier1", "bob@acme.example")
+        assert not agents.add_member(conn, "tier1", "nobody@acme.example")
+        assert agents.remove_user(conn, "bob@acme.example")
+        new = outbox.NewOutgoing(
+            NODE, "answer", 1, "a.1@gw.example", "support@acme.example", ("ann@x.example",), "ab"
+        )
+        row_id = outbox.enqueue(conn, new)
+        assert outbox.enqueue(conn, new) is None  # a redo queues nothing twice
+    with engine.begin() as conn:
+        assert agents.list_teams(conn) == {"tier1": ["bob@acme.example", "jane@acme.example"]}
+        assert [
+            a.address for a in agents.agents_at(conn, ["bob@acme.example", "jane@acme.example"])
+        ] == ["jane@acme.example"]
+        [due] = outbox.due(conn, NODE, 10)
+        assert due.id == row_id
+        assert outbox.due(conn, "other-node", 10) == []
+        outbox.retry_later(conn, row_id, "451 later", utcnow() + timedelta(hours=1))
+        assert outbox.due(conn, NODE, 10) == []
+        assert outbox.mark_failed(conn, row_id, "550 no")
+        assert not outbox.mark_failed(conn, row_id, "bounced")
+        assert (
+            outbox.count_recent(conn, "ann@x.example", "answer", utcnow() - timedelta(hours=1)) == 1
+        )
+        assert outbox.requeue(conn, [row_id]) == 1
+        [row] = outbox.list_rows(conn, "pending", 10)
+        assert row.attempts == 0
+        outbox.mark_sent(conn, row_id)
+        assert outbox.list_rows(conn, "sent", 10)[0].sent_at is not None

@@ -1,7 +1,7 @@
-"""routing: agents' skills and hours, contact owners, ticket properties and assignment state
+"""routing: agents' skills and hours, membership sources, contact owners, ticket assignment
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-02
 """
 
@@ -11,12 +11,16 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("team_members") as batch:
+        batch.add_column(
+            sa.Column("source", sa.String(length=16), nullable=False, server_default="config")
+        )
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("skills", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("working_hours", sa.JSON(), nullable=True))
@@ -56,3 +60,5 @@ def downgrade() -> None:
         batch.drop_column("status_changed_at")
         batch.drop_column("working_hours")
         batch.drop_column("skills")
+    with op.batch_alter_table("team_members") as batch:
+        batch.drop_column("source")
