@@ -55,7 +55,7 @@ from dataclasses import dataclass
 
 from gateway.mail.html import html_to_text
 
-__all__ = ["ReplyText", "extract_reply"]
+__all__ = ["ReplyText", "extract_reply", "strip_signature"]
 
 MAX_SCAN_CHARS = 64 * 1024
 """Markers are searched in this much text (and HTML structure in 4x as much)."""
@@ -207,6 +207,8 @@ _STRICT_ATTRIBUTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("pt", r"^(?:Em|No dia)\b.{4,400}?\bescreveu\s?:$"),
         ("sv/da", r"^Den\b.{4,400}?\bskrev\b.{0,300}?:$"),
         ("pl", r"^W dniu\b.{4,400}?\b(?:napisał(?:\(a\)|a)?|pisze)\s?:$"),
+        # Apple Mail (pl): "Wiadomość napisana przez <name> w dniu <date>, o godz. <time>:"
+        ("pl", r"^Wiadomość napisana przez\b.{4,400}?:$"),
         ("cs", r"^Dne\b.{4,400}?\bnapsal(?:\(a\)|a)?\s?:$"),
         ("zh", r"^在.{4,400}?(?:写道|寫道)\s?[:：]$"),
     )
@@ -217,6 +219,8 @@ _DATED_ATTRIBUTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (label, re.compile(pattern, re.IGNORECASE))
     for label, pattern in (
         ("en", r"\b(?:wrote|writes)\s?:$"),
+        # Lotus Notes / HCL Notes: "<name> wrote on 03/03/2025 10:15:00 AM:"
+        ("en", r"\bwrote on\b.{4,80}?:$"),
         ("de", r"\bschrieb\s.{1,300}?:$|\bschrieb\s?:$"),
         ("nl", r"\bschreef\s.{1,300}?:$|\bhet volgende geschreven\s?:$"),
         ("fr", r"\ba\s+écrit\s?:$"),
@@ -224,12 +228,15 @@ _DATED_ATTRIBUTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("it", r"\bha\s+scritto\s?:$"),
         ("pt", r"\bescreveu\b.{0,120}?:$"),
         ("sv/da/no", r"\bskrev\s.{1,300}?:$|\bskrev\s?:$"),
-        ("fi", r"\bkirjoitti\s?:$"),
+        # Gmail and Thunderbird (fi) put the date after the verb:
+        # "<name> kirjoitti 3.3.2025 klo 10.15:"
+        ("fi", r"\bkirjoitti\b.{0,80}?:$"),
         ("pl", r"\b(?:napisał(?:\(a\)|a)?|pisze)\s?:$"),
         ("cs", r"\bnapsal(?:\(a\)|a)?\s?:$"),
         ("ru", r"(?:пишет|написал(?:\(а\)|а)?)\s?:$"),
         ("tr", r"\byazdı\s?[:：]$"),
-        ("ja", r"(?:のメッセージ|書きました|wrote)\s?[:：]$"),
+        # Gmail (ja) "... <addr>:"; Apple Mail (ja) "2025/03/03 10:15、<name> <addr>のメール:"
+        ("ja", r"(?:のメッセージ|のメール|書きました|wrote)\s?[:：]$"),
         ("zh", r"(?:写道|寫道)\s?[:：]$"),
     )
 )
@@ -319,7 +326,7 @@ _FOOTER = re.compile(
     r"|Von meinem .{1,60} gesendet\.?|Gesendet (?:von|mit|vom|aus) .{1,60}"
     r"|Von .{1,40} gesendet\.?"
     r"|Envoyé (?:de|depuis|à partir de|avec) .{1,60}|Obtenir Outlook pour .{1,30}"
-    r"|(?:Verstuurd|Verzonden) (?:vanaf|met|via|van) .{1,60}|Outlook voor .{1,20} downloaden"
+    r"|(?:Verstuurd|Verzonden) (?:vanaf|vanuit|met|via|van) .{1,60}|Outlook voor .{1,20} downloaden"
     r"|Enviado (?:desde|do|de|con|com|a partir do) .{1,60}|Obtener Outlook para .{1,30}"
     r"|Obter o Outlook para .{1,30}"
     r"|Inviato (?:da|dal|con) .{1,60}|Scarica Outlook per .{1,30}"
@@ -330,9 +337,23 @@ _FOOTER = re.compile(
     r"|Odesláno (?:z|ze) .{1,60}|Stáhněte si Outlook .{1,40}"
     r"|Отправлено (?:с|из|через|со) .{1,60}|Получите Outlook для .{1,30}"
     r"|.{1,40} gönderildi\.?|.{1,40}(?:'dan|'den) gönderildi\.?"
-    r"|.{1,40}から送信|发自我的.{1,40}|從我的.{1,40}傳送|发送自.{1,40}|來自我的.{1,40})$",
+    r"|.{1,40}から送信|发自我的.{1,40}|從我的.{1,40}傳送|发送自.{1,40}|來自我的.{1,40}"
+    r"|从.{1,40}发送|從.{1,40}傳送)$",
     re.IGNORECASE,
 )
+# Footers that are whole sentences: K-9 Mail, mail.com, GMX / WEB.DE apps and their translations.
+_LONG_FOOTER = re.compile(
+    r"^(?:Sent from my .{1,80} with .{1,40}\. Please excuse my brevity\.?"
+    r"|.{1,80}Please excuse my brevity\.?"
+    r"|Von meinem .{1,80} mit .{1,40} gesendet\..{0,80}"
+    r"|Diese Nachricht wurde von meinem .{1,80} mit .{1,40} gesendet\.?"
+    r"|Envoyé de mon .{1,80} avec .{1,40}\. Veuillez excuser (?:ma|la) brièveté\.?"
+    r"|Enviado desde mi .{1,80} con .{1,40}\. Disculpa(?:d)? (?:mi|la) brevedad\.?"
+    r"|Inviato dal mio .{1,80} con .{1,40}\. Scusate la brevità\.?"
+    r"|Verzonden van mijn .{1,80} met .{1,40}\. Excuses voor de beknoptheid\.?)$",
+    re.IGNORECASE,
+)
+_MAX_LONG_FOOTER_LINE = 200
 # A footer is a short phrase; a longer line starting "Sent from my ..." is a sentence.
 _MAX_FOOTER_LINE = 100
 _MAX_FOOTER_WORDS = 8
@@ -380,6 +401,17 @@ def extract_reply(text: str, html: str | None = None) -> ReplyText:
         signature="\n".join(signature).strip("\n"),
         method=method,
     )
+
+
+def strip_signature(text: str) -> tuple[str, str]:
+    """``(body, signature)``: ``text`` without its delimited signature or client footer.
+
+    The rules are the signature rules of :func:`extract_reply` (``"-- "``,
+    "Sent from my iPhone" and its translations, list footers); no quote is cut.
+    """
+    lines = text[:MAX_TEXT_CHARS].replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    body, signature, _label = _strip_signature(lines)
+    return "\n".join(body).strip("\n"), "\n".join(signature).strip("\n")
 
 
 def _is_blank(line: str) -> bool:
@@ -623,11 +655,13 @@ def _strip_signature(lines: list[str]) -> tuple[list[str], list[str], str]:
             if len(rest) <= 10:
                 return lines[:index], lines[index + 1 :], "signature delimiter"
         stripped = _LINK.sub("", line.strip().replace("\u00a0", " "))
-        if (
-            stripped
-            and len(stripped) <= _MAX_FOOTER_LINE
-            and stripped.count(" ") < _MAX_FOOTER_WORDS
-            and _FOOTER.match(stripped)
+        if stripped and (
+            (
+                len(stripped) <= _MAX_FOOTER_LINE
+                and stripped.count(" ") < _MAX_FOOTER_WORDS
+                and _FOOTER.match(stripped)
+            )
+            or (len(stripped) <= _MAX_LONG_FOOTER_LINE and _LONG_FOOTER.match(stripped))
         ):
             rest = [rest_line for rest_line in lines[index + 1 :] if rest_line.strip()]
             if len(rest) <= 3:
