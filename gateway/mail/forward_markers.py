@@ -109,6 +109,13 @@ SEPARATOR_PHRASES: Final[tuple[tuple[str, bool, str], ...]] = (
     ("轉寄的郵件", True, "Gmail (old, zh-TW)"),
     ("轉寄郵件", True, "Gmail / Apple Mail (zh-TW)"),
     ("下面是被转发的邮件", True, "Apple Mail (zh-CN)"),
+    ("以下为转发的邮件", True, "Apple Mail (zh-CN, newer)"),
+    ("以下為轉寄的郵件", True, "Apple Mail (zh-TW)"),
+    ("转发的消息", True, "Thunderbird (zh-CN)"),
+    ("轉寄的訊息", True, "Thunderbird (zh-TW)"),
+    ("İletilen ileti başlangıcı", True, "Apple Mail (tr)"),
+    ("Original Appointment", False, "Outlook desktop, forwarded meeting (en)"),
+    ("Ursprünglicher Termin", False, "Outlook desktop, forwarded meeting (de)"),
 )
 
 # Header labels of a quoted or forwarded header block, lower-cased, to the

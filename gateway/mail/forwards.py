@@ -47,6 +47,7 @@ from gateway.mail.forward_markers import (
     ZONE_OFFSETS,
 )
 from gateway.mail.message import Address, ParsedMail
+from gateway.mail.quotes import strip_signature
 
 __all__ = [
     "Authorship",
@@ -395,6 +396,8 @@ _YEAR_RE: Final = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
 _TIME_RE: Final = re.compile(r"(?<![\d:])(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?(?![\d])")
 _OFFSET_RE: Final = re.compile(r"(?:\b(?:gmt|utc)\s*)?([+\-−])(\d{1,2})(?::?(\d{2}))?\b")
 _GMT_RE: Final = re.compile(r"\b(?:gmt|utc)\b")
+_GMT_OFFSET_RE: Final = re.compile(r"\b(?:gmt|utc)\s*([+\-−])(\d{1,2})(?::?(\d{2}))?\b")
+"""An explicit "GMT+8" written before the time (Apple Mail zh: "2025年3月3日 GMT+8 10:15:22")."""
 _WORD_RE: Final = re.compile(r"[^\W\d_]+")
 
 
@@ -476,11 +479,21 @@ def _parse_localized_date(s: str, default_tz: tzinfo) -> datetime | None:
             hour += 12
         elif _AM_RE.search(s) is not None and hour == 12:
             hour = 0
-        tz = _find_zone(s[tm.end() :]) or default_tz
+        tz = _find_zone(s[tm.end() :]) or _gmt_offset(s[: tm.start()]) or default_tz
     try:
         return datetime(year, month, day, hour, minute, second, tzinfo=tz)
     except ValueError:
         return None
+
+
+def _gmt_offset(s: str) -> tzinfo | None:
+    m = _GMT_OFFSET_RE.search(s)
+    if m is None:
+        return None
+    minutes = int(m.group(2)) * 60 + int(m.group(3) or 0)
+    if minutes > 14 * 60:
+        return None
+    return timezone(timedelta(minutes=(-1 if m.group(1) in "-−" else 1) * minutes))
 
 
 def _find_zone(s: str) -> tzinfo | None:
@@ -754,7 +767,8 @@ def _find_hand_forward(
         chain.append(inner)
         current = inner
     note_lines = [ln.text for ln in lines[: first.start] if ln.depth <= first.depth]
-    note = "\n".join(note_lines).strip()
+    # The forwarder's note without their "Sent from my Galaxy" or "-- " signature.
+    note = strip_signature("\n".join(note_lines))[0].strip()
     return _HandForward(tuple(chain), lines, note, source)
 
 
@@ -958,7 +972,7 @@ def _attached_forward(mail: ParsedMail, team: frozenset[str], outer_text: str) -
         author=sender,
         forwarded_by=mail.from_,
         original=original,
-        note=outer_text.strip(),
+        note=strip_signature(outer_text)[0].strip(),
         delivered_to=(),
         reason=f"message/rfc822 attached to a mail with {why}",
     )
