@@ -187,13 +187,15 @@ _BOUNCE_SUBJECT = re.compile(
     r"|mail could not be delivered|could not send message|warning: could not send message"
     r"|warning: message .{1,40} delayed|delayed mail|delivery to the following recipient"
     r"|notice of delivery failure|error sending message|rejected:|ndn:|message you sent blocked"
+    r"|message (?:rejected|blocked|bounced)|returned mail|bounced mail|mail returned"
     r"|unzustellbar|nicht zustellbar|zustellung fehlgeschlagen|unzustellbare nachricht"
     r"|non distribuable|no se puede entregar|imposible entregar|no entregado"
     r"|onbestelbaar|niet bestelbaar|impossibile recapitare|non recapitabile|mancato recapito"
     r"|não é possível entregar|nao e possivel entregar|não entregue|olevererbart|ej levererat"
     r"|kan ikke leveres|ikke leveret|kunne ikke leveres|nie można dostarczyć|niedostarczalne"
     r"|nedoručitelné|nedoručiteľné|kézbesíthetetlen|nu se poate livra|nu a putut fi livrat"
-    r"|недоставляемое|не доставлено|невозможно доставить|teslim edilemiyor|teslim edilemedi"
+    r"|недоставляемое|не доставлено|(?:сообщение|письмо) не доставлено|невозможно доставить"
+    r"|teslim edilemiyor|teslim edilemedi"
     r"|ei voitu toimittaa|toimittamaton|ανεπίδοτο|配信不能|配送不能|送信できませんでした"
     r"|无法投递|無法傳遞|無法投遞|배달되지 않음|배달 실패|nedostavljivo|nedostavljeno"
     r")",
@@ -219,7 +221,8 @@ _BOUNCE_BODY = re.compile(
     r"|n'a pas pu être (?:remis|distribué)|impossible de remettre|no se pudo entregar"
     r"|no se ha podido entregar|non è stato possibile recapitare|kon niet worden bezorgd"
     r"|não foi possível entregar|kunde inte levereras|nie można dostarczyć"
-    r"|не может быть доставлено|не удалось доставить|配信できません|无法送达|无法投递)",
+    r"|не может быть доставлено|не удалось доставить|не доставлено|доставка .{0,60}не удалась"
+    r"|配信できません|无法送达|无法投递)",
     re.IGNORECASE,
 )
 

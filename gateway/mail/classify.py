@@ -258,6 +258,35 @@ _WEAK_SUBJECT = re.compile(
     r"|\best absente?\b)",
     re.IGNORECASE,
 )
+# Responders that keep the original subject and mark the end instead: AOL
+# "Re: <subject> (Automatic Response)", generic "[Auto-Reply]", "(Auto Reply)".
+_STRONG_SUFFIX = re.compile(
+    r"[(\[]\s*(?:automatic (?:response|reply)|auto[- ]?(?:response|reply|responder)"
+    r"|out of (?:the )?office(?: auto ?reply)?|abwesenheitsnotiz|automatische antwort"
+    r"|réponse automatique|respuesta automática|risposta automatica|automatisch antwoord)"
+    r"\s*[)\]]\s*$",
+    re.IGNORECASE,
+)
+# Sentences a responder writes as a whole subject ("I am out of the office until
+# 10 March", "Ticket received - <subject>", helpdesk acknowledgements). They need
+# a second sign like the weak phrases, and never count behind a reply prefix: a
+# person answering a thread about an absence or a ticket writes "Re: ...".
+_RESPONDER_SUBJECT = re.compile(
+    r"\b(?:i(?: am|'m|’m) (?:currently )?"
+    r"(?:out of (?:the )?office|away|on (?:vacation|holiday|leave))"
+    r"|ich bin (?:derzeit |zurzeit )?(?:nicht im büro|abwesend|im urlaub|außer haus)"
+    r"|je suis (?:actuellement )?absente?|estoy (?:fuera de la oficina|de vacaciones)"
+    r"|sono (?:fuori ufficio|in ferie)|ik ben (?:afwezig|met vakantie)"
+    r"|(?:ticket|request|case|support request|anfrage|demande|solicitud|richiesta|aanvraag)"
+    r"\s*(?:#?\s*[\w-]{1,20}\s*)?(?:has been |was )?(?:received|created|opened|logged|eingegangen"
+    r"|erhalten|reçue?|recibid[ao]|ricevut[ao]|ontvangen)"
+    r"|we(?:'ve| have) received your (?:request|message|e-?mail|ticket|enquiry|inquiry)"
+    r"|thank you for (?:contacting|your (?:e-?mail|message|enquiry|inquiry)))\b",
+    re.IGNORECASE,
+)
+_REPLY_PREFIX = re.compile(
+    r"^\s*(?:re|aw|sv|vs|antw|rif|r|res|odp|ynt|fw|fwd|wg|tr|rv|enc)\s*[:：]", re.IGNORECASE
+)
 # "Out of Office: RE: <original subject>": a weak phrase used as a prefix in front
 # of a quoted reply prefix is how responders build subjects, not how people write.
 _WEAK_BEFORE_REPLY = re.compile(
@@ -319,10 +348,12 @@ def is_auto_reply(mail: ParsedMail) -> str | None:
         elif name in ("list-id", "list-unsubscribe", "list-post"):
             has_list_headers = True
     subject = mail.subject[:300]
-    strong = _STRONG_SUBJECT.match(subject)
+    strong = _STRONG_SUBJECT.match(subject) or _STRONG_SUFFIX.search(subject)
     if strong is not None:
         return f"subject {strong.group(0).strip()!r}"
     weak = _WEAK_SUBJECT.search(subject)
+    if weak is None and _REPLY_PREFIX.match(subject) is None:
+        weak = _RESPONDER_SUBJECT.search(subject)
     if weak is not None and weak.start() < 3 and _WEAK_BEFORE_REPLY.match(subject):
         return f"subject {weak.group(0).strip()!r} before a reply prefix"
     null_sender = is_null_return_path(mail)
