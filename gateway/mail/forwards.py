@@ -34,6 +34,8 @@ from enum import StrEnum
 from html.parser import HTMLParser
 from typing import Final
 
+from gateway.mail.bounces import bounce_reason
+from gateway.mail.classify import is_auto_reply
 from gateway.mail.forward_markers import (
     AM_WORDS,
     FINNISH_FROM_LABELS,
@@ -943,6 +945,12 @@ def _server_forward(mail: ParsedMail) -> tuple[Address | None, str] | None:
     return None
 
 
+def _same_subject(outer: str, inner: str) -> bool:
+    """Whether the outer subject is empty or the attached message's own subject."""
+    outer = " ".join(outer.split()).casefold()
+    return not outer or outer == " ".join(inner.split()).casefold()
+
+
 def _attached_forward(mail: ParsedMail, team: frozenset[str], outer_text: str) -> Authorship | None:
     if not mail.attached_messages or _content_type(mail) == "multipart/digest":
         return None
@@ -952,6 +960,11 @@ def _attached_forward(mail: ParsedMail, team: frozenset[str], outer_text: str) -
     is_forward = _prefix_kind(mail.subject) == "forward"
     little = len(outer_text.strip()) <= _LITTLE_TEXT
     if not is_forward and (not little or len(mail.attached_messages) > 2):
+        return None
+    if not is_forward and not _same_subject(mail.subject, inner.subject):
+        # Without "Fwd:" only a mail that is nothing but the attached one (Gmail
+        # leaves the subject empty or copies it) is a forward; "Re: ..." with our
+        # mail attached, or "Problem" with a sample mail, is the sender's own.
         return None
     sender = inner.from_
     relay = _group_relay(inner, team)
@@ -1031,6 +1044,12 @@ def resolve_authorship(
 
     if _content_type(mail) == "multipart/report":
         return none("a delivery report (multipart/report), not a forward")
+    if bounce_reason(mail) is not None:
+        return none("a delivery report, not a forward")
+    if _prefix_kind(mail.subject) != "forward" and (auto := is_auto_reply(mail)) is not None:
+        # Responders and read receipts quote or attach the mail they answer; an
+        # Exchange rule that forwards still writes "FW:" and is read below.
+        return none(f"an automatic reply ({auto}), not a forward")
 
     relay = _group_relay(mail, team)
     person = relay[0] if relay is not None and relay[0].address else frm
