@@ -118,6 +118,21 @@ SEPARATOR_PHRASES: Final[tuple[tuple[str, bool, str], ...]] = (
     ("Ursprünglicher Termin", False, "Outlook desktop, forwarded meeting (de)"),
 )
 
+# Separator lines that name who forwarded or who wrote, between dashes:
+# "----- Forwarded by Bob Tanner/ACME on 03/03/2025 10:20 AM -----" (Lotus Notes),
+# "----- Forwarded message from Sam Lee <sam@example.com> -----" (mutt). The
+# phrase is followed by free text; all of them say "forward".
+SEPARATOR_LEADS: Final[tuple[tuple[str, str], ...]] = (
+    ("Forwarded by", "Lotus / HCL Notes (en)"),
+    ("Forwarded message from", "mutt (en)"),
+    ("Weitergeleitet von", "Lotus Notes (de)"),
+    ("Weitergeleitete Nachricht von", "mutt (de)"),
+    ("Réacheminé par", "Lotus Notes (fr)"),
+    ("Doorgestuurd door", "Lotus Notes (nl)"),
+    ("Inoltrato da", "Lotus Notes (it)"),
+    ("Reenviado por", "Lotus Notes (es)"),
+)
+
 # Header labels of a quoted or forwarded header block, lower-cased, to the
 # field they stand for. "date" covers Sent/Gesendet/Envoyé: Outlook writes the
 # send time where others write Date.

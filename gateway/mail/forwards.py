@@ -45,6 +45,7 @@ from gateway.mail.forward_markers import (
     PM_WORDS,
     REPLY_ATTRIBUTION_ENDINGS,
     REPLY_PREFIXES,
+    SEPARATOR_LEADS,
     SEPARATOR_PHRASES,
     ZONE_OFFSETS,
 )
@@ -198,8 +199,10 @@ def _phrase_pattern(phrases: list[str]) -> str:
 _FORWARD_PHRASES: Final = [p for p, fwd, _ in SEPARATOR_PHRASES if fwd]
 _ORIGINAL_PHRASES: Final = [p for p, fwd, _ in SEPARATOR_PHRASES if not fwd]
 _DECOR = r"[-=_*~#<>|\[\]()\s]"
+_LEADS_PATTERN: Final = _phrase_pattern([lead for lead, _ in SEPARATOR_LEADS])
 _SEPARATOR_RE: Final = re.compile(
-    rf"^{_DECOR}*(?:(?P<fwd>{_phrase_pattern(_FORWARD_PHRASES)})"
+    rf"^{_DECOR}*(?:(?P<fwd>{_phrase_pattern(_FORWARD_PHRASES)}"
+    rf"|(?<=-)\s*(?:{_LEADS_PATTERN})\s[^\n]{{1,200}}?(?=\s*-{{3,}}))"
     rf"|(?P<orig>{_phrase_pattern(_ORIGINAL_PHRASES)}))"
     rf"(?:\s*/\s*fwd\.msg)?{_DECOR}*[:：]?{_DECOR}*$"
 )
@@ -207,6 +210,7 @@ _RULE_RE: Final = re.compile(r"^_{20,}$")
 """Outlook (web, new Outlook) draws a rule and nothing else above the header block."""
 _FORWARD_HINTS: Final = (
     *sorted({_fold(p) for p in _FORWARD_PHRASES}),
+    *sorted({_fold(lead) for lead, _ in SEPARATOR_LEADS}),
     "moz-forward-container",
 )
 """Cheap substring tests (much faster than one big regex) before converting HTML to text."""
@@ -647,10 +651,12 @@ def _header_block(lines: list[_Line], i: int) -> tuple[int, dict[str, str], str]
             field, label, value = hit
             if field != "other" and field in fields:
                 break  # a second From/Subject: the next block begins
-            if not value and j + 1 < limit:
+            if (not value or value.endswith(("<", "[", "("))) and j + 1 < limit:
+                # The value on the next line, or the rest of it: Gmail's plain text
+                # wraps a long From after "Name <".
                 following = lines[j + 1].text
                 if following and _label_field(following) is None:
-                    value = following
+                    value = f"{value}{following}" if value else following
                     j += 1
             if field != "other":
                 fields[field] = value
@@ -843,14 +849,15 @@ def _group_relay(mail: ParsedMail, team: frozenset[str]) -> tuple[Address, Addre
     def usable(a: Address | None) -> bool:
         return a is not None and bool(a.address) and a.normalized not in (own, *team)
 
+    via = _VIA_RE.match(frm.name) if frm.name else None
+    # "'Alice' via Support <support@x>": the group is "Support", not the whole name.
+    group = Address(via.group("group").strip(_NAME_STRIP), frm.address) if via else frm
     original_from = _header_mailbox(mail, "X-Original-From")
     if original_from is not None and usable(original_from):
-        return original_from, frm, "X-Original-From names the author; the group rewrote From"
-    via = _VIA_RE.match(frm.name) if frm.name else None
+        return original_from, group, "X-Original-From names the author; the group rewrote From"
     if via is None:
         return None
     name = via.group("name").strip(_NAME_STRIP)
-    group = Address(via.group("group").strip(_NAME_STRIP), frm.address)
     for reply_to in mail.reply_to:
         if usable(reply_to):
             return (

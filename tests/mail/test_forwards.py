@@ -1202,3 +1202,51 @@ def test_out_of_office_stamped_by_an_inbox_rule_is_no_forward() -> None:
         "Automatic reply: Order", "Away.", **{"X-MS-Exchange-Inbox-Rules-Loop": "bob@acme.example"}
     )
     assert resolve_authorship(mail).kind is ForwardKind.NONE  # the loop names From itself
+
+
+@pytest.mark.parametrize(
+    ("subject", "text", "author"),
+    [
+        # Gmail's plain text wraps a long From after "Name <".
+        (
+            "Fwd: Order",
+            "---------- Forwarded message ---------\n"
+            "From: Alexandra Konstantinopoulou-Smith <\nalexandra.k@example.com>\n"
+            "Date: Mon, Mar 3, 2025 at 10:15 AM\nSubject: Order\nTo: <bob@gmail.com>\n\nHello\n",
+            "alexandra.k@example.com",
+        ),
+        # Lotus Notes names the forwarder in the separator, even without "Fw:".
+        (
+            "Order",
+            "FYI\n\n----- Forwarded by Bob Tanner/ACME on 03/03/2025 10:20 AM -----\n\n"
+            "From:\tSam Lee <sam@example.com>\nTo:\tbob@acme.example\n"
+            "Date:\t03/03/2025 10:15 AM\nSubject:\tOrder\n\nHello\n",
+            "sam@example.com",
+        ),
+        # mutt: "----- Forwarded message from <author> -----".
+        (
+            "[sam@example.com: Order]",
+            "FYI\n\n----- Forwarded message from Sam Lee <sam@example.com> -----\n\n"
+            "Date: Mon, 3 Mar 2025 10:15:00 +0100\nFrom: Sam Lee <sam@example.com>\n"
+            "To: bob@example.net\nSubject: Order\n\nHello\n\n----- End forwarded message -----\n",
+            "sam@example.com",
+        ),
+    ],
+)
+def test_forward_layouts_of_older_clients(subject: str, text: str, author: str) -> None:
+    a = resolve_authorship(_mail(subject, text), team_addresses=TEAM)
+    assert a.kind is HAND, a.reason
+    assert a.author is not None
+    assert a.author.address == author
+    assert a.original is not None
+    assert a.original.subject == "Order"
+    assert a.original.date is not None
+
+
+def test_a_quoted_mutt_forward_in_a_reply_is_no_forward() -> None:
+    text = (
+        "Thanks\n\nOn Mon, Mar 3, 2025 at 10:15 AM Bob <bob@example.net> wrote:\n"
+        "> ----- Forwarded message from Sam Lee <sam@example.com> -----\n"
+        "> From: Sam Lee <sam@example.com>\n> Date: Mon, 3 Mar 2025\n> Subject: Order\n"
+    )
+    assert resolve_authorship(_mail("Re: Order", text)).kind is ForwardKind.NONE
