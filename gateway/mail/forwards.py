@@ -202,7 +202,7 @@ _DECOR = r"[-=_*~#<>|\[\]()\s]"
 _LEADS_PATTERN: Final = _phrase_pattern([lead for lead, _ in SEPARATOR_LEADS])
 _SEPARATOR_RE: Final = re.compile(
     rf"^{_DECOR}*(?:(?P<fwd>{_phrase_pattern(_FORWARD_PHRASES)}"
-    rf"|(?<=-)\s*(?:{_LEADS_PATTERN})\s[^\n]{{1,200}}?(?=\s*-{{3,}}))"
+    rf"|(?<=-)\s*(?:{_LEADS_PATTERN})\s[^\n]{{1,200}}?(?=\s*-{{3,}}|\s*$))"
     rf"|(?P<orig>{_phrase_pattern(_ORIGINAL_PHRASES)}))"
     rf"(?:\s*/\s*fwd\.msg)?{_DECOR}*[:：]?{_DECOR}*$"
 )
@@ -697,7 +697,7 @@ def _next_block(lines: list[_Line], start: int, stop: int) -> tuple[_Block | Non
                 skipped = 0
                 while k < len(lines) and skipped < 4:
                     if lines[k].text:
-                        found = _header_block(lines, k)
+                        found = _header_block(lines, k) or _notes_block(lines, k)
                         if found is not None:
                             end, fields, from_label = found
                             block = _Block(
@@ -737,6 +737,52 @@ def _next_block(lines: list[_Line], start: int, stop: int) -> tuple[_Block | Non
     return None, attribution
 
 
+_NOTES_DATE: Final = r"\d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?"
+_NOTES_ON_RE: Final = re.compile(
+    rf"^(?P<who>[^:\n]{{1,200}}?)\s+(?:on|am|le|el|il|op)\s+(?P<date>{_NOTES_DATE})$", re.IGNORECASE
+)
+_NOTES_DATE_RE: Final = re.compile(rf"^{_NOTES_DATE}$", re.IGNORECASE)
+_NOTES_DOMAIN_RE: Final = re.compile(r"@[A-Za-z][\w-]*$")
+
+
+def _notes_block(lines: list[_Line], i: int) -> tuple[int, dict[str, str], str] | None:
+    """A Lotus Notes block: ``(end, fields, from label)``, when line ``i`` starts one.
+
+    Notes writes no From label: '"Sam Lee" <sam@x> on 03/03/2025 10:15:22 AM' (or
+    the author, then the date on a line of its own), then To:, cc: and Subject:.
+    """
+    first = lines[i].text
+    m = _NOTES_ON_RE.match(first)
+    if m is not None:
+        who, date, j = m.group("who"), m.group("date"), i + 1
+    else:
+        if len(first) > 100 or _label_field(first) is not None or i + 1 >= len(lines):
+            return None
+        if _NOTES_DATE_RE.match(lines[i + 1].text) is None:
+            return None
+        who, date, j = first, lines[i + 1].text, i + 2
+    # "Kay Mann@ENRON": a Notes domain, not a mail address.
+    fields = {"from": _NOTES_DOMAIN_RE.sub("", who.strip()), "date": date}
+    last = ""
+    limit = min(len(lines), j + 16)
+    while j < limit:
+        text = lines[j].text
+        if text:
+            hit = _label_field(text)
+            if hit is not None and hit[0] in ("to", "cc", "subject"):
+                last = hit[0]
+                if last == "subject":
+                    fields["subject"] = hit[2]
+                    return j + 1, fields, "from"
+                fields[last] = f"{fields.get(last, '')} {hit[2]}".strip()
+            elif last in ("to", "cc"):
+                fields[last] = f"{fields[last]} {text}"  # a wrapped recipient list
+            else:
+                return None
+        j += 1
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class _HandForward:
     chain: tuple[_Block, ...]
@@ -755,7 +801,9 @@ def _find_hand_forward(
     if first is None:
         return None
     prefix = _prefix_kind(subject, first.from_label)
-    if prefix == "reply":
+    if prefix == "reply" and not (first.says_forward and attribution is None and not first.depth):
+        # A reply quotes; only an explicit forward separator before any quote
+        # (Notes keeps "Re: ..." when it forwards a reply) is still a forward.
         return None
     if attribution is not None and attribution < first.start and prefix != "forward":
         return None  # the block sits in quoted reply history

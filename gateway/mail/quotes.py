@@ -511,11 +511,52 @@ def _hard_marker(lines: list[str], index: int, stripped: str) -> tuple[int, str]
                 return index, "forward separator"
             if _LOOSE_ATTRIBUTION_WORDS.search(words) and _DATE_HINT.search(words):
                 return index, "zoho attribution line"
-    if _FORWARD_INTRO.match(stripped):
+    if _FORWARD_INTRO.match(stripped) or _LEAD_SEPARATOR.match(stripped):
         return index, "forward separator"
+    if ("/" in stripped or (index + 1 < len(lines) and "/" in lines[index + 1][:12])) and (
+        _notes_header(lines, index, stripped)
+    ):
+        return index, "notes header block"
     if (":" in stripped[:40] or "：" in stripped[:40]) and _header_block(lines, index):
         return index, "outlook header block"
     return None
+
+
+# Lotus Notes and mutt name the forwarder or author after the dashes, and Notes
+# wraps the line: "----- Forwarded by Bob/ACME on 03/03/2025" + "10:20 AM -----".
+_LEAD_SEPARATOR = re.compile(
+    r"^-{3,}\s*(?:Forwarded by|Forwarded message from|Weitergeleitet von|Réacheminé par"
+    r"|Doorgestuurd door|Inoltrato da|Reenviado por)\s",
+    re.IGNORECASE,
+)
+_NOTES_DATE = r"\d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?"
+_NOTES_ON = re.compile(rf"^[^:]{{1,200}}?\s(?:on|am|le|el|il|op)\s{_NOTES_DATE}$", re.IGNORECASE)
+_NOTES_DATE_LINE = re.compile(rf"^{_NOTES_DATE}$", re.IGNORECASE)
+
+
+def _notes_header(lines: list[str], index: int, stripped: str) -> bool:
+    """Lotus Notes' quoted header: '<author> on <date>' (or the date on the next
+    line), then To: and Subject: lines without a From label."""
+    if _NOTES_ON.match(stripped) is not None:
+        start = index + 1
+    else:
+        date = _next_nonblank(lines, index + 1, 1)
+        if date is None or _NOTES_DATE_LINE.match(lines[date].strip()) is None:
+            return False
+        start = date + 1
+    kinds: list[str] = []
+    for j in range(start, min(len(lines), start + 12)):
+        if not lines[j].strip():
+            continue
+        kind = _header_kind(lines[j].replace("\u00a0", " "))
+        if kind is None:
+            if not kinds or kinds[-1] != "to":
+                return False
+            continue  # a wrapped recipient list
+        kinds.append(kind)
+        if kind == "subject":
+            return kinds[0] == "to"
+    return False
 
 
 _LOOSE_ATTRIBUTION_WORDS = re.compile(

@@ -474,6 +474,11 @@ REPLIES: dict[str, tuple[str, ...]] = {
         "Jürgen",
     ),
     # Breadth: more clients, HTML-only bodies, long footers, date-after-verb attributions.
+    "lotus-notes-reply-header-en.eml": (
+        "Thanks, the parcel arrived this morning.",
+        "",
+        "Sally",
+    ),
     "k9-reply-en.eml": ("Works now, thanks.",),
     "webde-android-reply-de.eml": ("Danke!",),
     "lotus-notes-reply-en.eml": (
@@ -683,6 +688,7 @@ def test_sign_off_and_name_are_kept() -> None:
         "From: the warehouse\nwe never got the parcel.\n",
         "Sent from my office yesterday, the parcel never arrived.\nPlease check.\n",
         "Use the flag -- and then restart.\n",
+        "Meeting moved.\nJohn Smith\n12/12/2000 05:25 PM\nPlease note the new room.\n",
     ],
 )
 def test_plain_sentences_are_not_cut(text: str) -> None:
@@ -780,6 +786,14 @@ def test_extract_reply_never_raises(text: str, html: str | None) -> None:
         ),
         ("Prima.\n\nVerzonden vanuit Mail<https://go.microsoft.com/x> voor Windows\n", "Prima."),
         ("好的。\n\n从 Windows 版邮件发送\n", "好的。"),
+        # Lotus Notes: the quoted header has no From label; mutt names the author.
+        (
+            'Sure.\n\n"Joe" <joe@x.example> on 01/04/2001 01:35:25 PM\nTo: <me@x.example>\n'
+            "cc:\nSubject: Meeting\n\nold\n",
+            "Sure.",
+        ),
+        ("FYI.\n\n------ Forwarded by Bob/ACME on 03/03/2025\n10:20 AM ------\nold\n", "FYI."),
+        ("Ok.\n\n----- Forwarded message from Sam <s@x.example> -----\nold\n", "Ok."),
     ],
 )
 def test_attributions_and_footers_seen_in_the_wild(text: str, expected: str) -> None:
