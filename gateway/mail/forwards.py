@@ -1035,6 +1035,19 @@ def _attached_forward(mail: ParsedMail, team: frozenset[str], outer_text: str) -
         text=inner_text,
     )
     why = "a forward prefix" if is_forward else "little text of its own"
+    # The attached mail may itself be a forward (inline or attached): nested
+    # forwards resolve to the first original author. Each level is a smaller
+    # part of the same bytes, so this ends.
+    deeper = resolve_authorship(inner, team_addresses=team)
+    if (
+        deeper.kind in (ForwardKind.HAND_FORWARD, ForwardKind.ATTACHED)
+        and deeper.original is not None
+        and deeper.original.sender.address
+        and deeper.original.sender.normalized not in team
+    ):
+        original = deeper.original
+        sender = deeper.original.sender
+        why += ", itself a forward"
     return Authorship(
         kind=ForwardKind.ATTACHED,
         author=sender,

@@ -845,6 +845,13 @@ def test_name_only_outlook_block_takes_the_address_from_the_html_mailto() -> Non
             "Siehe Anhang.",
         ),
         (
+            "outlook-fwd-attachment-of-gmail-fwd-en.eml",
+            "nora.quist@example.no",
+            "Broken hinge",
+            "bob.tanner@acme.example",
+            "Please take this one.\nBob",
+        ),
+        (
             "gmail-fwd-attachment-empty-subject-en.eml",
             "lee.wong@example.sg",
             "App crashes on start",
@@ -948,6 +955,7 @@ def test_every_fixture_is_covered_by_a_table() -> None:
             "outlook-fwd-attachment-en.eml",
             "thunderbird-fwd-attachment-de.eml",
             "gmail-fwd-attachment-empty-subject-en.eml",
+            "outlook-fwd-attachment-of-gmail-fwd-en.eml",
             "google-groups-dmarc-en.eml",
             "mailman-dmarc-munge-en.eml",
             "srs-alias-forward-en.eml",
