@@ -91,6 +91,14 @@ CASES: list[tuple[str, str, str | None, str, list[str | None], set[str]]] = [
         set(),
     ),
     (
+        "outlook-iso2022jp-nec-extensions-ja.eml",
+        "①請求書について",
+        "hanako.sato@example.co.jp",
+        "お世話になっております。\n㈱サンプルの佐藤です。\n①請求書の宛名",
+        [],
+        set(),
+    ),
+    (
         "gb2312-foxmail-zh.eml",
         "账户无法登录",
         "zhangwei@example.cn",
