@@ -55,10 +55,12 @@ from gateway.mail.bounces import (
     BounceInfo,
     bounce_reason,
     is_null_return_path,
+    notice_text,
     read_bounce,
     report_type,
 )
 from gateway.mail.message import ParsedMail
+from gateway.mail.quotes import extract_reply
 
 __all__ = [
     "CLASSIFY_RULES",
@@ -287,6 +289,51 @@ _RESPONDER_SUBJECT = re.compile(
 _REPLY_PREFIX = re.compile(
     r"^\s*(?:re|aw|sv|vs|antw|rif|r|res|odp|ynt|fw|fwd|wg|tr|rv|enc)\s*[:：]", re.IGNORECASE
 )
+# The opening sentence of an out-of-office text, in the languages of the issue.
+# Read only on a short reply that quotes nothing and has none of the headers
+# above (an archived vacation reply that lost its null Return-Path, a responder
+# that keeps the original subject): a person answering a thread writes more, or
+# quotes it, or both.
+_RESPONDER_BODY = re.compile(
+    r"^\W{0,20}(?:(?:hello|hi|dear \w+|thank you for your (?:e-?mail|message)"
+    r"|thanks for your (?:e-?mail|message)|vielen dank für ihre (?:e-mail|nachricht)"
+    r"|merci pour votre (?:e-?mail|message)|gracias por su (?:correo|mensaje))[\s.,!]{1,6})?"
+    r"(?:i(?: am|'m|’m) (?:currently |now )?(?:out of (?:the )?office|away from (?:the |my )?"
+    r"(?:office|desk)|on (?:annual |parental |sick )?(?:leave|vacation|holiday))"
+    r"|i will be (?:out of (?:the )?office|away|on (?:leave|vacation|holiday))"
+    r"|this is an auto(?:matic|mated)[- ]?(?:reply|response|message)"
+    r"|ich bin (?:derzeit |zurzeit |ab \S+ |bis \S+(?: \S+)? )?(?:nicht im büro|abwesend|im urlaub"
+    r"|außer haus)|dies ist eine automatische (?:antwort|nachricht)"
+    r"|je suis (?:actuellement )?absente?|je serai absente?|ceci est une réponse automatique"
+    r"|estoy (?:fuera de la oficina|de vacaciones|ausente)|esta es una respuesta automática"
+    r"|sono (?:fuori ufficio|in ferie|assente)|questa è una risposta automatica"
+    r"|ik ben (?:afwezig|met vakantie|niet aanwezig)|dit is een automatisch (?:antwoord|bericht)"
+    r"|estou (?:fora do escritório|de férias|ausente)|esta é uma resposta automática"
+    r"|jag är (?:på semester|ledig|inte på kontoret|borta)|detta är ett automatiskt svar"
+    r"|jeg er (?:på ferie|ikke på kontoret|fraværende|borte)|dette er et automatisk svar"
+    r"|olen (?:lomalla|poissa toimistolta)|tämä on automaattinen vastaus"
+    r"|jestem (?:na urlopie|poza biurem|nieobecn[ya])|to jest automatyczna odpowiedź"
+    r"|jsem (?:na dovolené|mimo kancelář|nepřítomen|nepřítomna)|toto je automatická odpověď"
+    r"|я (?:в отпуске|нахожусь в отпуске|отсутствую|вне офиса)|это автоматический ответ"
+    r"|izindeyim|ofis dışındayım|tatildeyim|bu otomatik bir yanıttır"
+    r"|不在にしております|休暇中|外出しております|自動返信|我正在休假|我目前不在办公室|此为自动回复)",
+    re.IGNORECASE,
+)
+_MAX_RESPONDER_BODY = 1500
+_QUOTED_LINE = re.compile(r"^[ \t]*>", re.MULTILINE)
+
+
+def _responder_body(mail: ParsedMail) -> str | None:
+    """The out-of-office opening of a short, unquoting body, or ``None``."""
+    text = notice_text(mail, _MAX_RESPONDER_BODY + 1).strip()
+    if not text or len(text) > _MAX_RESPONDER_BODY or _QUOTED_LINE.search(text) is not None:
+        return None
+    found = _RESPONDER_BODY.match(" ".join(text[:400].split()))
+    if found is None or extract_reply(text).quoted:
+        return None  # a person who is away but answers the thread quotes it
+    return found.group(0).strip()
+
+
 # "Out of Office: RE: <original subject>": a weak phrase used as a prefix in front
 # of a quoted reply prefix is how responders build subjects, not how people write.
 _WEAK_BEFORE_REPLY = re.compile(
@@ -372,6 +419,10 @@ def is_auto_reply(mail: ParsedMail) -> str | None:
         # RFC 3834 §3.3: responders send with a null envelope sender; a report
         # would have been caught by the bounce rule before this one.
         return "Return-Path: <> (null sender, no delivery report)"
+    if (mail.in_reply_to or mail.references) and not has_list_headers:
+        opening = _responder_body(mail)
+        if opening is not None:
+            return f"out-of-office text {_short(opening, 40)!r} on a reply that quotes nothing"
     return None
 
 
