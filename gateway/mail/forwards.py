@@ -394,8 +394,8 @@ _RFC_DATE_RE: Final = re.compile(
     r"(?:\s*(?:[+-]\d{4}|[A-Za-z]{1,5}))?(?:\s*\([^()]*\))?$"
 )
 _CJK_DATE_RE: Final = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-_ISO_DATE_RE: Final = re.compile(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b")
-_DAY_MONTH_RE: Final = re.compile(r"\b(\d{1,2})\.?\s*(?:de\s+)?([^\W\d_]{2,})\.?")
+_ISO_DATE_RE: Final = re.compile(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
+_DAY_MONTH_RE: Final = re.compile(r"\b(\d{1,2})\.?(?:\s*|-)(?:de\s+)?([^\W\d_]{2,})\.?")
 _MONTH_DAY_RE: Final = re.compile(r"([^\W\d_]{2,})\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b")
 _NUMERIC_DATE_RE: Final = re.compile(r"\b(\d{1,2})\s*([./-])\s*(\d{1,2})\s*[./-]\s*(\d{4}|\d{2})\b")
 _YEAR_RE: Final = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
@@ -422,8 +422,21 @@ _PM_RE: Final = _words_pattern(PM_WORDS)
 _AM_RE: Final = _words_pattern(AM_WORDS)
 
 
-def _parse_date(text: str | None, default_tz: tzinfo) -> datetime | None:
-    """An aware datetime from a date as a client printed it, or ``None``."""
+def _parse_date(
+    text: str | None, default_tz: tzinfo, *, swap: bool = False, near: datetime | None = None
+) -> datetime | None:
+    """An aware datetime from a date as a client printed it, or ``None``.
+
+    ``swap`` reads an ambiguous numeric date ("04/03/2025") the other way round.
+    With ``near`` (when the forward itself was sent) the reading that falls
+    closest before it wins: "04/03/2025" in a mail of 5 March is the 4th of March.
+    """
+    if near is not None and not swap:
+        readings = [
+            d for d in (_parse_date(text, default_tz), _parse_date(text, default_tz, swap=True))
+        ]
+        before = [d for d in readings if d is not None and d <= near + _SLACK]
+        return max(before) if before else readings[0]
     if not text:
         return None
     text = " ".join(text.split())[:200]
@@ -437,10 +450,14 @@ def _parse_date(text: str | None, default_tz: tzinfo) -> datetime | None:
             parsed = None
     if parsed is not None:
         return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=default_tz)
-    return _parse_localized_date(_fold(text), default_tz)
+    return _parse_localized_date(_fold(text), default_tz, swap)
 
 
-def _find_ymd(s: str) -> tuple[int, int, int, int] | None:
+_SLACK: Final = timedelta(days=1)
+"""Clock skew allowed between a forwarded mail's date and the forward's."""
+
+
+def _find_ymd(s: str, swap: bool = False) -> tuple[int, int, int, int] | None:
     """``(year, month, day, end)`` of the calendar date in folded text."""
     m = _CJK_DATE_RE.search(s) or _ISO_DATE_RE.search(s)
     if m is not None:
@@ -466,12 +483,14 @@ def _find_ymd(s: str) -> tuple[int, int, int, int] | None:
             day, month = a, b
         else:
             month, day = a, b
+        if swap and day <= 12 and month <= 12:
+            day, month = month, day
         return year, month, day, m.end()
     return None
 
 
-def _parse_localized_date(s: str, default_tz: tzinfo) -> datetime | None:
-    ymd = _find_ymd(s)
+def _parse_localized_date(s: str, default_tz: tzinfo, swap: bool = False) -> datetime | None:
+    ymd = _find_ymd(s, swap)
     if ymd is None:
         return None
     year, month, day, end = ymd
@@ -829,7 +848,11 @@ def _find_hand_forward(
 
 
 def _original_from_block(
-    found: _HandForward, block: _Block, next_start: int | None, default_tz: tzinfo
+    found: _HandForward,
+    block: _Block,
+    next_start: int | None,
+    default_tz: tzinfo,
+    near: datetime | None,
 ) -> OriginalMessage:
     sender = _parse_mailbox(block.get("from") or "") or Address("", "")
     date_text = block.get("date")
@@ -843,7 +866,7 @@ def _original_from_block(
     subject = block.get("subject")
     return OriginalMessage(
         sender=sender,
-        date=_parse_date(date_text, default_tz),
+        date=_parse_date(date_text, default_tz, near=near),
         date_text=date_text or None,
         subject=subject.strip() if subject else subject,
         to=_parse_mailboxes(block.get("to") or ""),
@@ -852,13 +875,13 @@ def _original_from_block(
 
 
 def _pick_original(
-    found: _HandForward, team: frozenset[str], default_tz: tzinfo
+    found: _HandForward, team: frozenset[str], default_tz: tzinfo, near: datetime | None
 ) -> OriginalMessage:
     """The innermost original whose sender is not the team itself (else the innermost)."""
     chain = found.chain
     originals = [
         _original_from_block(
-            found, block, chain[n + 1].start if n + 1 < len(chain) else None, default_tz
+            found, block, chain[n + 1].start if n + 1 < len(chain) else None, default_tz, near
         )
         for n, block in enumerate(chain)
     ]
@@ -1139,7 +1162,7 @@ def resolve_authorship(
 
     found = _hand_forward(mail)
     if found is not None:
-        original = _pick_original(found, team, default_tz)
+        original = _pick_original(found, team, default_tz, mail.date)
         block = found.chain[0]
         how = f"separator '{block.separator[:60]}'" if block.separator else "a header block"
         depth = f", {len(found.chain)} levels deep" if len(found.chain) > 1 else ""

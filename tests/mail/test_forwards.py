@@ -1103,6 +1103,8 @@ def test_html_text_keeps_lines_and_hides_scripts() -> None:
         ("2025年3月3日 GMT+8 10:15:22", datetime(2025, 3, 3, 2, 15, 22, tzinfo=UTC)),
         ("3-3-2025 10:15", datetime(2025, 3, 3, 10, 15, tzinfo=UTC)),
         ("3. marts 2025 kl. 10.15.22 CET", datetime(2025, 3, 3, 9, 15, 22, tzinfo=UTC)),
+        ("2025-03-03T10:15:00Z", datetime(2025, 3, 3, 10, 15, tzinfo=UTC)),
+        ("04-Mar-2025 16:05", datetime(2025, 3, 4, 16, 5, tzinfo=UTC)),
         ("yesterday", None),
     ],
 )
@@ -1272,3 +1274,19 @@ def test_a_quoted_mutt_forward_in_a_reply_is_no_forward() -> None:
         "> From: Sam Lee <sam@example.com>\n> Date: Mon, 3 Mar 2025\n> Subject: Order\n"
     )
     assert resolve_authorship(_mail("Re: Order", text)).kind is ForwardKind.NONE
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # en-GB day first with a slash: the reading before the forward wins.
+        ("Tue 04/03/2025 16:05", datetime(2025, 3, 4, 16, 5, tzinfo=UTC)),
+        # en-US month first stays when it is the one in the past.
+        ("03/04/2025 4:05 PM", datetime(2025, 3, 4, 16, 5, tzinfo=UTC)),
+        # Both readings in the past: the closer one.
+        ("12/11/2024 10:00", datetime(2024, 12, 11, 10, 0, tzinfo=UTC)),
+    ],
+)
+def test_ambiguous_numeric_dates_fall_before_the_forward(text: str, expected: datetime) -> None:
+    near = datetime(2025, 3, 5, 9, 0, tzinfo=UTC)
+    assert _parse_date(text, UTC, near=near) == expected
