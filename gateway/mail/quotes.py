@@ -53,6 +53,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from gateway.mail.forward_markers import HEADER_LABELS
 from gateway.mail.html import html_to_text
 
 __all__ = ["ReplyText", "extract_reply", "strip_signature"]
@@ -314,6 +315,11 @@ for _kind, _keys in (
 ):
     for _key in _keys.split():
         _HEADER_KINDS[_key.replace("_", " ")] = _kind
+# The labels the forward reader knows (one table for both readers, so a label
+# added for forwards also cuts quoted history); Cc counts as To here.
+for _key, _field in HEADER_LABELS.items():
+    if _field != "other":
+        _HEADER_KINDS.setdefault(_key, "to" if _field == "cc" else _field)
 _HEADER_LINE = re.compile(r"^[ \t]*\*{0,2}[ \t]*([^\W\d_][\w .'’-]{0,24}?)[ \t]*\*{0,2}[ \t]*[:：]")
 
 _QUOTE_LINE = re.compile(r"^[ \t]{0,3}>")

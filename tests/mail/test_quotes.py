@@ -816,3 +816,12 @@ def test_strip_signature_cuts_only_the_signature() -> None:
     body, signature = strip_signature("Please handle.\n\nSent from my iPhone")
     assert (body, signature) == ("Please handle.", "Sent from my iPhone")
     assert strip_signature("No signature here.") == ("No signature here.", "")
+
+
+def test_labels_known_to_the_forward_reader_also_cut_replies() -> None:
+    # Hungarian Outlook: labels only the forward table had.
+    text = (
+        "Köszönöm.\n\nFeladó: Acme Support <support@example.com>\n"
+        "Elküldve: 2025. március 3. 10:15\nCímzett: Anna\nTárgy: Rendelés\n\nÜdv\n"
+    )
+    assert extract_reply(text).new_text == "Köszönöm."
