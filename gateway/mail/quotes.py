@@ -53,7 +53,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from gateway.mail.forward_markers import HEADER_LABELS
+from gateway.mail.forward_markers import HEADER_LABELS, SEPARATOR_PHRASES
 from gateway.mail.html import html_to_text
 
 __all__ = ["ReplyText", "extract_reply", "strip_signature"]
@@ -285,6 +285,13 @@ _FORWARD_WORDS = re.compile(
     re.IGNORECASE,
 )
 _UNDERSCORES = re.compile(r"^_{8,}\s*$")
+# Every separator phrase the forward reader knows, folded (one table for both).
+_SEPARATOR_WORDS: dict[str, str] = {
+    " ".join(phrase.casefold().split()): (
+        "forward separator" if says_forward else "original message separator"
+    )
+    for phrase, says_forward, _where in SEPARATOR_PHRASES
+}
 
 # Header keys of Outlook-style blocks, lower-cased, by kind.
 _HEADER_KINDS: dict[str, str] = {}
@@ -511,13 +518,22 @@ def _hard_marker(lines: list[str], index: int, stripped: str) -> tuple[int, str]
         separator = _SEPARATOR.match(stripped)
         if separator is not None:
             words = separator.group("words").strip(" -=*")
-            if _ORIGINAL_WORDS.match(words):
+            known = _SEPARATOR_WORDS.get(" ".join(words.casefold().split()))
+            if _ORIGINAL_WORDS.match(words) or known == "original message separator":
                 return index, "original message separator"
-            if _FORWARD_WORDS.match(words):
+            if _FORWARD_WORDS.match(words) or known == "forward separator":
                 return index, "forward separator"
             if _LOOSE_ATTRIBUTION_WORDS.search(words) and _DATE_HINT.search(words):
                 return index, "zoho attribution line"
-    if _FORWARD_INTRO.match(stripped) or _LEAD_SEPARATOR.match(stripped):
+    if (
+        _FORWARD_INTRO.match(stripped)
+        or _LEAD_SEPARATOR.match(stripped)
+        or (
+            stripped[-1] in ":："
+            and _SEPARATOR_WORDS.get(" ".join(stripped[:-1].casefold().split()))
+            == "forward separator"
+        )
+    ):
         return index, "forward separator"
     if ("/" in stripped or (index + 1 < len(lines) and "/" in lines[index + 1][:12])) and (
         _notes_header(lines, index, stripped)

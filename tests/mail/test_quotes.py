@@ -825,3 +825,15 @@ def test_labels_known_to_the_forward_reader_also_cut_replies() -> None:
         "Elküldve: 2025. március 3. 10:15\nCímzett: Anna\nTárgy: Rendelés\n\nÜdv\n"
     )
     assert extract_reply(text).new_text == "Köszönöm."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ok.\n\n-------- 転送メッセージ --------\n件名: x\n",  # Thunderbird (ja)
+        "Ok.\n\nZačátek přeposílané zprávy:\n\nOd: x\n",  # Apple Mail (cs)
+        "Ok.\n\nStart på videresendt besked:\n\nFra: x\n",  # Apple Mail (da)
+    ],
+)
+def test_separators_known_to_the_forward_reader_also_cut_replies(text: str) -> None:
+    assert extract_reply(text).new_text == "Ok."
