@@ -29,7 +29,23 @@ from gateway.mail.message import Address, Attachment, ParsedMail
 __all__ = ["MAX_HEADERS", "MAX_HEADER_VALUE", "MAX_MIME_DEPTH", "MAX_PARTS", "parse_message"]
 
 MAX_HEADERS = 1000
-"""Top-level headers kept; the rest are dropped with a repair."""
+"""Top-level headers kept; past this only the message's own headers (From, Subject,
+Message-ID, Content-Type, ...) that were not seen yet are kept, with a repair."""
+_MAX_HEADER_SCAN = 100_000
+"""Header fields looked at at all: 10,000 Received lines above From are still read."""
+# What a message needs to be read, threaded and classified. MTAs put their
+# trace fields (Received, DKIM, ARC, ...) on top, so past MAX_HEADERS these are
+# the ones still worth keeping.
+_ESSENTIAL_HEADERS = frozenset(
+    {
+        *("from", "sender", "reply-to", "to", "cc", "subject", "date", "message-id"),
+        *("in-reply-to", "references", "mime-version", "content-type"),
+        *("content-transfer-encoding", "content-disposition", "return-path", "auto-submitted"),
+        *("precedence", "list-id", "list-unsubscribe", "x-original-from", "x-original-sender"),
+        *("x-autoreply", "x-autorespond", "x-auto-response-suppress", "x-failed-recipients"),
+        *("delivered-to", "x-original-to", "x-forwarded-for", "x-forwarded-to", "resent-from"),
+    }
+)
 MAX_HEADER_VALUE = 64 * 1024
 """Characters kept of one header value."""
 MAX_MIME_DEPTH = 20
@@ -456,7 +472,7 @@ def _part_headers(part: Message) -> dict[str, str]:
     """The first value of each header of a MIME part, lower-case names, raw."""
     wanted: dict[str, str] = {}
     for count, (name, value) in enumerate(part.raw_items()):
-        if count >= MAX_HEADERS:
+        if count >= _MAX_HEADER_SCAN:
             break
         wanted.setdefault(name.lower(), value)
     return wanted
@@ -664,11 +680,15 @@ def _build(msg: Message, size: int, repairs: _Repairs, depth: int, budget: _Budg
     first: dict[str, str] = {}
     address_values: dict[str, list[str]] = {}
     for count, (name, value) in enumerate(msg.raw_items()):
-        if count >= MAX_HEADERS:
-            repairs.add(f"more than {MAX_HEADERS} headers truncated")
-            break
-        unfolded = _unfold(value, repairs)
         key = name.lower()
+        if count >= MAX_HEADERS and (
+            count >= _MAX_HEADER_SCAN or key not in _ESSENTIAL_HEADERS or key in first
+        ):
+            repairs.add(f"more than {MAX_HEADERS} headers truncated")
+            if count >= _MAX_HEADER_SCAN:
+                break
+            continue
+        unfolded = _unfold(value, repairs)
         first.setdefault(key, unfolded)
         if key in ("to", "cc"):
             address_values.setdefault(key, []).append(unfolded)

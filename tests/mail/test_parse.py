@@ -375,6 +375,22 @@ def test_ten_thousand_header_lines() -> None:
     assert len(folded_value) <= 64 * 1024
 
 
+def test_own_headers_below_ten_thousand_trace_lines_are_kept() -> None:
+    # MTAs put Received on top: the message's own headers come after them.
+    trace = b"".join(
+        b"Received: from relay%d.example.org; Mon, 2 Nov 2026\r\n" % i for i in range(10_000)
+    )
+    own = b"From: Ann <ann@example.com>\r\nSubject: Huge header\r\nMessage-ID: <h@x>\r\n"
+    start = time.perf_counter()
+    mail = parse_message(trace + own + b"Content-Type: text/plain\r\n\r\nbody\r\n")
+    assert time.perf_counter() - start < 2.0
+    assert (mail.subject, mail.message_id, mail.text) == ("Huge header", "h@x", "body\n")
+    assert mail.from_ is not None
+    assert mail.from_.address == "ann@example.com"
+    assert len(mail.headers) == MAX_HEADERS + 4
+    assert f"more than {MAX_HEADERS} headers truncated" in mail.repairs
+
+
 @pytest.mark.parametrize("depth", [25, 150, 1500])
 def test_deep_multipart_nesting_is_truncated(depth: int) -> None:
     body = b"".join(
