@@ -95,7 +95,7 @@ def is_null_return_path(mail: ParsedMail) -> bool:
 
 
 _MACHINE_LOCAL = re.compile(
-    r"(?:mailer[-_.]?daemon|mail[-_.]?daemon|postmaster|mail[-_.]?delivery(?:[-_.]?sub)?"
+    r"(?:mailer[-_.]?daemon|mail[-_.]?daemon|post[-_.]?master|mail[-_.]?delivery(?:[-_.]?sub)?"
     r"(?:[-_.]?system)?|microsoftexchange[0-9a-f]{32}|mdaemon|mail[-_.]?router)",
     re.IGNORECASE,
 )
@@ -217,6 +217,10 @@ _BOUNCE_BODY = re.compile(
     r"|remote host said|below this line is a copy of the message|original message follows"
     r"|the following addresses had permanent fatal errors|will continue trying|delivery attempts"
     r"|\b5\d\d[ -]5\.\d{1,3}\.\d{1,3}\b|\b4\d\d[ -]4\.\d{1,3}\.\d{1,3}\b"
+    r"|did not reach the following recipient|recipient name is not recognized|unknown recipient"
+    r"|invalid (?:user|recipient|mailbox)|requested action not taken|no mailbox here"
+    r"|not listed in (?:the )?(?:domino )?directory|(?:user|mailbox|recipient) not found"
+    r"|(?:user|mailbox|address|recipient) does not exist|delivery to .{1,80} failed"
     r"|konnte nicht zugestellt werden|nicht zugestellt|unzustellbar"
     r"|n'a pas pu être (?:remis|distribué)|impossible de remettre|no se pudo entregar"
     r"|no se ha podido entregar|non è stato possibile recapitare|kon niet worden bezorgd"
@@ -264,6 +268,16 @@ def bounce_reason(mail: ParsedMail) -> str | None:
         return f"{who} and subject {subject_hit.group(0).strip()!r}"
     if machine and body_hit is not None:
         return f"{who} and body {body_hit.group(0).strip()!r}"
+    if machine and (
+        mail.attached_messages
+        or any(
+            part.content_type in _MESSAGE_PART_TYPES or part.content_type in _HEADER_PART_TYPES
+            for part in mail.attachments
+        )
+    ):
+        # A mail system returning a message (Exchange 2003, odd gateways) even
+        # when its own words are unknown to us.
+        return f"{who} returning a message"
     # A null sender is shared by auto-replies, so it needs both kinds of wording.
     if subject_hit is not None and body_hit is not None:
         return f"{who}, subject {subject_hit.group(0).strip()!r} and body wording"

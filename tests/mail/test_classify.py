@@ -92,6 +92,9 @@ KINDS: list[tuple[str, MailKind, str]] = [
     ("ios-mail-normal.eml", MailKind.NORMAL, "no rule matched"),
     ("outlook-human-out-of-office-announcement.eml", MailKind.NORMAL, "no rule matched"),
     # breadth: more languages, responders and bounce formats
+    ("exchange2003-ndr-mixed-en.eml", MailKind.BOUNCE, "subject 'Undeliverable'"),
+    ("exchange2003-ndr-unknown-words-de.eml", MailKind.BOUNCE, "returning a message"),
+    ("apache-james-sms-gateway-bounce-en.eml", MailKind.BOUNCE, "body 'Invalid user'"),
     ("icloud-vacation-archived-en.eml", MailKind.AUTO_REPLY, "out-of-office text 'Thank"),
     ("webde-vacation-archived-de.eml", MailKind.AUTO_REPLY, "out-of-office text 'Vielen"),
     ("outlook-human-away-but-answers-en.eml", MailKind.NORMAL, "no rule matched"),
