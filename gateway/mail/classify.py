@@ -319,19 +319,34 @@ _RESPONDER_BODY = re.compile(
     r"|不在にしております|休暇中|外出しております|自動返信|我正在休假|我目前不在办公室|此为自动回复)",
     re.IGNORECASE,
 )
+# Fixed sentences of responder templates, anywhere in the text: Lotus Notes'
+# "Note: This is an automated response to your message ... This is the only
+# notification you will receive while this person is away."
+_RESPONDER_TEMPLATE = re.compile(
+    r"this is the only notification you will receive while this person is away"
+    r"|this is an automated response to your message"
+    r"|dies ist eine automatische antwort auf ihre nachricht"
+    r"|ceci est une réponse automatique à votre message",
+    re.IGNORECASE,
+)
+# Lotus Notes: "AUTO: <name> is out of the office (returning <date>)", in capitals.
+_NOTES_AUTO_SUBJECT = re.compile(r"^\s*AUTO\s*:\s")
 _MAX_RESPONDER_BODY = 1500
 _QUOTED_LINE = re.compile(r"^[ \t]*>", re.MULTILINE)
 
 
-def _responder_body(mail: ParsedMail) -> str | None:
-    """The out-of-office opening of a short, unquoting body, or ``None``."""
+def _responder_body(mail: ParsedMail) -> tuple[str, bool] | None:
+    """The responder wording of a short, unquoting body, and whether it is a fixed
+    template sentence (which needs no reply header to count), or ``None``."""
     text = notice_text(mail, _MAX_RESPONDER_BODY + 1).strip()
     if not text or len(text) > _MAX_RESPONDER_BODY or _QUOTED_LINE.search(text) is not None:
         return None
-    found = _RESPONDER_BODY.match(" ".join(text[:400].split()))
+    flat = " ".join(text.split())
+    template = _RESPONDER_TEMPLATE.search(flat)
+    found = template or _RESPONDER_BODY.match(flat[:400])
     if found is None or extract_reply(text).quoted:
         return None  # a person who is away but answers the thread quotes it
-    return found.group(0).strip()
+    return found.group(0).strip(), template is not None
 
 
 # "Out of Office: RE: <original subject>": a weak phrase used as a prefix in front
@@ -399,6 +414,9 @@ def is_auto_reply(mail: ParsedMail) -> str | None:
     if strong is not None:
         return f"subject {strong.group(0).strip()!r}"
     weak = _WEAK_SUBJECT.search(subject)
+    notes = _NOTES_AUTO_SUBJECT.match(subject)
+    if notes is not None and (away := _WEAK_SUBJECT.search(subject, notes.end())) is not None:
+        return f"subject 'AUTO:' with {away.group(0).strip()!r} (Lotus Notes)"
     if weak is None and _REPLY_PREFIX.match(subject) is None:
         weak = _RESPONDER_SUBJECT.search(subject)
     if weak is not None and weak.start() < 3 and _WEAK_BEFORE_REPLY.match(subject):
@@ -419,10 +437,10 @@ def is_auto_reply(mail: ParsedMail) -> str | None:
         # RFC 3834 §3.3: responders send with a null envelope sender; a report
         # would have been caught by the bounce rule before this one.
         return "Return-Path: <> (null sender, no delivery report)"
-    if (mail.in_reply_to or mail.references) and not has_list_headers:
-        opening = _responder_body(mail)
-        if opening is not None:
-            return f"out-of-office text {_short(opening, 40)!r} on a reply that quotes nothing"
+    if not has_list_headers:
+        responder = _responder_body(mail)
+        if responder is not None and (mail.in_reply_to or mail.references or responder[1]):
+            return f"out-of-office text {_short(responder[0], 40)!r} in a body that quotes nothing"
     return None
 
 

@@ -92,6 +92,8 @@ KINDS: list[tuple[str, MailKind, str]] = [
     ("ios-mail-normal.eml", MailKind.NORMAL, "no rule matched"),
     ("outlook-human-out-of-office-announcement.eml", MailKind.NORMAL, "no rule matched"),
     # breadth: more languages, responders and bounce formats
+    ("lotus-notes-auto-subject-en.eml", MailKind.AUTO_REPLY, "(Lotus Notes)"),
+    ("lotus-notes-oof-template-body-en.eml", MailKind.AUTO_REPLY, "This is an automated"),
     ("exchange2003-ndr-mixed-en.eml", MailKind.BOUNCE, "subject 'Undeliverable'"),
     ("exchange2003-ndr-unknown-words-de.eml", MailKind.BOUNCE, "returning a message"),
     ("apache-james-sms-gateway-bounce-en.eml", MailKind.BOUNCE, "body 'Invalid user'"),
