@@ -1117,6 +1117,16 @@ def _hand_forward(mail: ParsedMail) -> _HandForward | None:
     return found
 
 
+def _machine_answer(mail: ParsedMail) -> bool:
+    """Whether a mail system or a responder wrote ``mail`` in answer to another.
+
+    An Exchange rule that forwards is auto-generated too, but writes "FW:".
+    """
+    if bounce_reason(mail) is not None:
+        return True
+    return _prefix_kind(mail.subject) != "forward" and is_auto_reply(mail) is not None
+
+
 def resolve_authorship(
     mail: ParsedMail, *, team_addresses: frozenset[str] = frozenset()
 ) -> Authorship:
@@ -1135,12 +1145,6 @@ def resolve_authorship(
 
     if _content_type(mail) == "multipart/report":
         return none("a delivery report (multipart/report), not a forward")
-    if bounce_reason(mail) is not None:
-        return none("a delivery report, not a forward")
-    if _prefix_kind(mail.subject) != "forward" and (auto := is_auto_reply(mail)) is not None:
-        # Responders and read receipts quote or attach the mail they answer; an
-        # Exchange rule that forwards still writes "FW:" and is read below.
-        return none(f"an automatic reply ({auto}), not a forward")
 
     relay = _group_relay(mail, team)
     person = relay[0] if relay is not None and relay[0].address else frm
@@ -1149,6 +1153,11 @@ def resolve_authorship(
 
     outer_text = _body_text(mail)
     attached = _attached_forward(mail, team, outer_text)
+    found = _hand_forward(mail) if attached is None else None
+    if (attached is not None or found is not None) and _machine_answer(mail):
+        # Bounces, responders and read receipts quote or attach the mail they
+        # answer: that is no forward. (Only asked when there is something to drop.)
+        attached = found = None
     if attached is not None:
         return Authorship(
             kind=attached.kind,
@@ -1160,7 +1169,6 @@ def resolve_authorship(
             reason=attached.reason,
         )
 
-    found = _hand_forward(mail)
     if found is not None:
         original = _pick_original(found, team, default_tz, mail.date)
         block = found.chain[0]
