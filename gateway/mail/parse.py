@@ -364,6 +364,7 @@ def _addresses(values: Iterable[str], repairs: _Repairs) -> list[Address]:
             repairs.add("address header too long truncated")
             value = value[:_MAX_ADDRESS_HEADER]
         capped.append(value)
+    capped = [_tidy_mailbox_syntax(v) for v in capped]
     pairs = getaddresses(capped)
     if not any("@" in addr for _, addr in pairs) and any("=?" in v for v in capped):
         # Some senders encode the whole "Name <addr>" as one encoded word.
@@ -372,16 +373,50 @@ def _addresses(values: Iterable[str], repairs: _Repairs) -> list[Address]:
             pairs = getaddresses(decoded)
             repairs.add("encoded address decoded")
     out: list[Address] = []
+    pending: list[str] = []
     for name, addr in pairs:
         addr = _clean_value(addr)
         if not addr:
             continue
         clean_name = " ".join(_decode_header(name, repairs).split()).strip("\"' ")
+        if "@" not in addr and not clean_name and len(addr) <= 64:
+            # A display name with an unquoted comma ("Doe, Jane <jane@x>") splits
+            # off a bogus "address": it is the start of the next mailbox's name.
+            pending.append(" ".join(_decode_header(addr, repairs).split()))
+            out.append(Address(name="", address=addr))
+            continue
+        if pending and "@" in addr:
+            clean_name = ", ".join([*pending, clean_name] if clean_name else pending)
+        pending = []
         out.append(Address(name=clean_name, address=addr))
     with_at = [a for a in out if "@" in a.address]
-    # A display name with an unquoted comma ("Doe, Jane <jane@x>") splits off
-    # a bogus "address"; drop such pieces when real addresses are present.
     return with_at if with_at else out
+
+
+_MAILTO_ANGLE = re.compile(r"<\s*mailto:", re.IGNORECASE)
+_BRACKETED_ADDRESS = re.compile(
+    r"\[\s*(?:mailto:)?([^\[\]\s@<>]+@[^\[\]\s<>]+?)\s*\]", re.IGNORECASE
+)
+_TRAILING_ADDRESS = re.compile(
+    r"^([^<>\"(),;@]{1,200}?)\s+([^\s<>\"(),;@]{1,64}@[^\s<>\"(),;@]{1,255})\s*$"
+)
+
+
+def _tidy_mailbox_syntax(value: str) -> str:
+    """Rewrite the mailbox forms clients get wrong into ``Name <addr>``.
+
+    ``Name <mailto:addr>`` and ``Name [addr]`` (Outlook copies), and a bare
+    ``Name addr`` that ``getaddresses`` would read as one odd address.
+    """
+    if "mailto:" in value.lower():
+        value = _MAILTO_ANGLE.sub("<", value)
+    if "<" not in value and "[" in value:
+        value = _BRACKETED_ADDRESS.sub(r"<\1>", value)
+    if "<" not in value and "@" in value:
+        bare = _TRAILING_ADDRESS.match(value)
+        if bare is not None:
+            value = f"{bare.group(1)} <{bare.group(2)}>"
+    return value
 
 
 # --- MIME parameters ---------------------------------------------------------

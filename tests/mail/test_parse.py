@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.mail.charsets import canonical_charset, decode_bytes
-from gateway.mail.message import ParsedMail
+from gateway.mail.message import Address, ParsedMail
 from gateway.mail.parse import MAX_HEADERS, MAX_MIME_DEPTH, parse_message
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "mail" / "parse"
@@ -616,3 +616,36 @@ def test_parse_never_raises_on_damaged_fixtures(
 )
 def test_parse_never_raises_on_mime_soup(lines: list[bytes]) -> None:
     assert isinstance(parse_message(b"".join(lines)), ParsedMail)
+
+
+@pytest.mark.parametrize(
+    ("value", "name", "address"),
+    [
+        # Exchange and some CRMs leave the comma of "Last, First" unquoted.
+        ("Lee, Sam <sam@example.com>", "Lee, Sam", "sam@example.com"),
+        ("Müller, Hans <hans@example.de>", "Müller, Hans", "hans@example.de"),
+        # Outlook-style copies of an address into a header.
+        ("Sam Lee <mailto:sam@example.com>", "Sam Lee", "sam@example.com"),
+        ("Sam Lee [mailto:sam@example.com]", "Sam Lee", "sam@example.com"),
+        ("Sam Lee [sam@example.com]", "Sam Lee", "sam@example.com"),
+        # A web form that writes the name and address without angle brackets.
+        ("Sam Lee sam@example.com", "Sam Lee", "sam@example.com"),
+        ("sam@example.com (Sam Lee)", "Sam Lee", "sam@example.com"),
+    ],
+)
+def test_sloppy_from_headers(value: str, name: str, address: str) -> None:
+    mail = parse_message(
+        f"From: {value}\r\nTo: b@example.com\r\nSubject: x\r\n\r\nbody\r\n".encode()
+    )
+    assert mail.from_ == Address(name, address)
+
+
+def test_unquoted_commas_in_a_recipient_list_stay_with_their_names() -> None:
+    raw = (
+        b"From: a@example.com\r\n"
+        b"To: Lee, Sam <sam@x.example>, Doe, Jane <jane@x.example>\r\n\r\nb\r\n"
+    )
+    assert [str(a) for a in parse_message(raw).to] == [
+        "Lee, Sam <sam@x.example>",
+        "Doe, Jane <jane@x.example>",
+    ]
