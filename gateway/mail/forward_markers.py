@@ -182,6 +182,9 @@ HEADER_LABELS: Final[dict[str, str]] = {
     "enviado": "date",
     "enviada": "date",
     "enviado el": "date",
+    "enviada em": "date",  # Outlook 2010-2016 (pt-BR)
+    "enviado em": "date",  # Outlook (pt-BR, newer)
+    "sent on": "date",
     "fecha": "date",
     "inviato": "date",
     "data": "date",

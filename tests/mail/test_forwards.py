@@ -1290,3 +1290,53 @@ def test_a_quoted_mutt_forward_in_a_reply_is_no_forward() -> None:
 def test_ambiguous_numeric_dates_fall_before_the_forward(text: str, expected: datetime) -> None:
     near = datetime(2025, 3, 5, 9, 0, tzinfo=UTC)
     assert _parse_date(text, UTC, near=near) == expected
+
+
+# Outlook desktop (Word HTML) forward labels and dates in the issue's languages.
+WORD_HTML_LABELS = {
+    "en": ("FW", "From", "Sent", "To", "Subject", "Monday, March 3, 2025 10:15 AM"),
+    "de": ("WG", "Von", "Gesendet", "An", "Betreff", "Montag, 3. März 2025 10:15"),
+    "fr": ("TR", "De", "Envoyé", "À", "Objet", "lundi 3 mars 2025 10:15"),
+    "es": ("RV", "De", "Enviado el", "Para", "Asunto", "lunes, 3 de marzo de 2025 10:15"),
+    "it": ("I", "Da", "Inviato", "A", "Oggetto", "lunedì 3 marzo 2025 10:15"),
+    "pt": ("ENC", "De", "Enviada em", "Para", "Assunto", "segunda-feira, 3 de março de 2025 10:15"),
+    "nl": ("FW", "Van", "Verzonden", "Aan", "Onderwerp", "maandag 3 maart 2025 10:15"),
+    "sv": ("VB", "Från", "Skickat", "Till", "Ämne", "den 3 mars 2025 10:15"),
+    "da": ("VS", "Fra", "Sendt", "Til", "Emne", "3. marts 2025 10:15"),
+    "no": ("VS", "Fra", "Sendt", "Til", "Emne", "mandag 3. mars 2025 10:15"),
+    "fi": (
+        "VL",
+        "Lähettäjä",
+        "Lähetetty",
+        "Vastaanottaja",
+        "Aihe",
+        "maanantai 3. maaliskuuta 2025 10.15",
+    ),
+    "pl": ("PD", "Od", "Wysłano", "Do", "Temat", "poniedziałek, 3 marca 2025 10:15"),
+    "cs": ("FW", "Od", "Odesláno", "Komu", "Předmět", "pondělí 3. března 2025 10:15"),
+    "ru": ("FW", "От", "Отправлено", "Кому", "Тема", "3 марта 2025 г. 10:15"),
+    "tr": ("İLT", "Kimden", "Gönderildi", "Kime", "Konu", "3 Mart 2025 Pazartesi 10:15"),
+    "ja": ("FW", "差出人", "送信日時", "宛先", "件名", "2025年3月3日 10:15"),
+    "zh": ("转发", "发件人", "发送时间", "收件人", "主题", "2025年3月3日 10:15"),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(WORD_HTML_LABELS))
+def test_outlook_desktop_word_html_forward_in_each_language(lang: str) -> None:
+    prefix, frm, sent, to, subject, date = WORD_HTML_LABELS[lang]
+    span = f'<span lang="{lang.upper()}">'
+    html = (
+        '<div class="WordSection1"><p class="MsoNormal">Note<o:p></o:p></p><div><div style="border'
+        ':none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm"><p class="MsoNormal">'
+        f'<b>{span}{frm}:</span></b>{span} Kim Park &lt;<a href="mailto:kim.park@example.org">'
+        f"kim.park@example.org</a>&gt; <br><b>{sent}:</b> {date}<br><b>{to}:</b> Bob &lt;"
+        f"bob@acme.example&gt;<br><b>{subject}:</b> Order 7<o:p></o:p></span></p></div></div>"
+        '<p class="MsoNormal">Body<o:p></o:p></p></div>'
+    )
+    a = resolve_authorship(_mail(f"{prefix}: Order 7", "", html), team_addresses=TEAM)
+    assert a.kind is HAND, a.reason
+    assert a.original is not None
+    assert a.original.sender.address == "kim.park@example.org"
+    assert a.original.subject == "Order 7"
+    assert a.original.date is not None
+    assert (a.original.date.day, a.original.date.hour, a.original.date.minute) == (3, 10, 15)
