@@ -650,6 +650,10 @@ class _Block:
         return None
 
 
+_WRAPPED_SUBJECT: Final = 50
+"""Characters a Subject value must have before a wrapped second line is read."""
+
+
 def _header_block(lines: list[_Line], i: int) -> tuple[int, dict[str, str], str] | None:
     """The header block starting at line ``i``: (end, fields, from label), when valid."""
     fields: dict[str, str] = {}
@@ -686,6 +690,15 @@ def _header_block(lines: list[_Line], i: int) -> tuple[int, dict[str, str], str]
             fields[last] = f"{fields.get(last, '')} {text}"  # a wrapped recipient list
         elif last == "subject" and j == i + 1 and not fields.get("subject"):
             fields["subject"] = text
+        elif (
+            last == "subject"
+            and len(fields.get("subject", "")) >= _WRAPPED_SUBJECT
+            and j + 1 < limit
+            and (after := _label_field(lines[j + 1].text)) is not None
+            and after[0] in ("to", "cc", "date", "from")
+        ):
+            # Gmail's plain text wraps a long Subject; its To: line follows.
+            fields["subject"] = f"{fields['subject']} {text}".strip()
         else:
             break
         j += 1

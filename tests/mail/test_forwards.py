@@ -1340,3 +1340,17 @@ def test_outlook_desktop_word_html_forward_in_each_language(lang: str) -> None:
     assert a.original.subject == "Order 7"
     assert a.original.date is not None
     assert (a.original.date.day, a.original.date.hour, a.original.date.minute) == (3, 10, 15)
+
+
+def test_a_wrapped_long_subject_is_read_whole() -> None:
+    text = (
+        "---------- Forwarded message ---------\nFrom: Kim Park <kim@example.org>\n"
+        "Date: Mon, Mar 3, 2025 at 10:15 AM\n"
+        "Subject: Very long subject line that goes on and on beyond seventy eight\n"
+        "characters for sure\nTo: <bob@gmail.com>\n\n\nHello\n"
+    )
+    a = resolve_authorship(_mail("Fwd: Very long", text))
+    assert a.original is not None
+    assert a.original.subject == (
+        "Very long subject line that goes on and on beyond seventy eight characters for sure"
+    )
