@@ -9,14 +9,19 @@ and says which of five things it is, in this order (first hit wins):
    DMARC: ``'Alice' via Support <support@acme.example>``): the author comes from
    ``X-Original-From``, ``Reply-To`` or ``X-Original-Sender``;
 3. a message **forwarded as attachment** (``message/rfc822``), when the outer
-   mail reads as a forward (a forward prefix, or hardly any text of its own);
+   mail reads as a forward (a forward prefix, or hardly any text of its own and
+   no subject but the attached one's); an attached forward is read in turn;
 4. a **hand forward**: a forwarded header block in the text or HTML body, in the
-   layouts of Gmail, Outlook, Apple Mail, Thunderbird, Yahoo, Zoho, Proton, GMX
-   and Android clients, in many languages (:mod:`gateway.mail.forward_markers`);
-   nested forwards resolve to the innermost original;
+   layouts of Gmail, Outlook, Apple Mail, Thunderbird, Yahoo, Zoho, Proton, GMX,
+   Android clients, Lotus Notes and mutt, in many languages
+   (:mod:`gateway.mail.forward_markers`); nested forwards resolve to the
+   innermost original;
 5. a **server-side forward** (alias, SRS, ``Resent-*``, Gmail auto-forwarding,
    Exchange mailbox rules): ``From`` is the author, the envelope says where it
    was first delivered.
+
+Bounces, auto-replies and read receipts often quote or attach the mail they
+answer: when 3 or 4 finds something in one of those it is dropped.
 
 Anything else is ``NONE`` with the author taken from ``From``. The rules are
 conservative on purpose: a reply that quotes an Outlook header block is not a

@@ -20,7 +20,9 @@ How it decides, in order:
 2. **Text markers**, the first one wins (only unquoted lines are looked at):
    an attribution line ("On <date>, <name> wrote:" in 17 languages, wrapped
    over up to three lines), an Outlook-style header block (From/Sent/To/Subject
-   in those languages, optionally after a line of underscores), an
+   in those languages, optionally after a line of underscores; the labels and
+   separator phrases are shared with :mod:`gateway.mail.forward_markers`), a
+   Lotus Notes header (author and date, then To:/cc:/Subject:), an
    "-----Original Message-----" or forward separator line. An attribution
    that is directly followed by ``>``-quoted lines only introduces that quote;
    any other marker cuts everything after it.
