@@ -263,15 +263,17 @@ _WEAK_SUBJECT = re.compile(
     r"|\best absente?\b)",
     re.IGNORECASE,
 )
-# Responders that keep the original subject and mark the end instead: AOL
-# "Re: <subject> (Automatic Response)", generic "[Auto-Reply]", "(Auto Reply)".
-_STRONG_SUFFIX = re.compile(
+# Responders that mark the original subject with a bracketed tag, at the start
+# ("[Auto-Reply] <subject>") or, like AOL, at the end
+# ("Re: <subject> (Automatic Response)").
+_RESPONDER_TAG = (
     r"[(\[]\s*(?:automatic (?:response|reply)|auto[- ]?(?:response|reply|responder)"
     r"|out of (?:the )?office(?: auto ?reply)?|abwesenheitsnotiz|automatische antwort"
     r"|réponse automatique|respuesta automática|risposta automatica|automatisch antwoord)"
-    r"\s*[)\]]\s*$",
-    re.IGNORECASE,
+    r"\s*[)\]]"
 )
+_STRONG_BRACKET = re.compile(rf"^\s*{_RESPONDER_TAG}", re.IGNORECASE)
+_STRONG_SUFFIX = re.compile(rf"{_RESPONDER_TAG}\s*$", re.IGNORECASE)
 # Sentences a responder writes as a whole subject ("I am out of the office until
 # 10 March", "Ticket received - <subject>", helpdesk acknowledgements). They need
 # a second sign like the weak phrases, and never count behind a reply prefix: a
@@ -413,7 +415,11 @@ def is_auto_reply(mail: ParsedMail) -> str | None:
         elif name in ("list-id", "list-unsubscribe", "list-post"):
             has_list_headers = True
     subject = mail.subject[:300]
-    strong = _STRONG_SUBJECT.match(subject) or _STRONG_SUFFIX.search(subject)
+    strong = (
+        _STRONG_SUBJECT.match(subject)
+        or _STRONG_BRACKET.match(subject)
+        or _STRONG_SUFFIX.search(subject)
+    )
     if strong is not None:
         return f"subject {strong.group(0).strip()!r}"
     weak = _WEAK_SUBJECT.search(subject)

@@ -356,6 +356,9 @@ FORWARD_PREFIXES: Final[frozenset[str]] = frozenset(
         "轉發",  # (zh-HK)
         "redir.",  # Outlook (ro)
         "továbbítás",  # Outlook (hu)
+        "전달",  # Outlook (ko)
+        "πρθ",  # Outlook (el)
+        "posl",  # Outlook (sk, sl)
     }
 )
 

@@ -507,6 +507,8 @@ def test_classify_and_read_bounce_never_raise_on_odd_values(mail: ParsedMail) ->
     [
         ("Re: Order (Automatic Response)", b"", MailKind.AUTO_REPLY),
         ("Order 4711 [Auto-Reply]", b"", MailKind.AUTO_REPLY),
+        ("[Auto-Reply] Order 4711", b"", MailKind.AUTO_REPLY),
+        ("(Out of Office) Re: Order 4711", b"", MailKind.AUTO_REPLY),
         ("I'm currently out of the office", b"In-Reply-To: <a@b.example>\n", MailKind.AUTO_REPLY),
         ("Request received: Order 4711", b"References: <a@b.example>\n", MailKind.AUTO_REPLY),
         ("Request received: Order 4711", b"", MailKind.NORMAL),
