@@ -55,7 +55,7 @@ from gateway.mail.forward_markers import (
     ZONE_OFFSETS,
 )
 from gateway.mail.message import Address, ParsedMail
-from gateway.mail.quotes import strip_signature
+from gateway.mail.quotes import is_placeholder_text, strip_signature
 
 __all__ = [
     "Authorship",
@@ -920,8 +920,13 @@ def _content_type(mail: ParsedMail) -> str:
     return value.split(";", 1)[0].strip().lower()
 
 
+def _has_text(mail: ParsedMail) -> bool:
+    """Whether the text part holds text (not empty, not an "HTML only" notice)."""
+    return bool(mail.text.strip()) and not (mail.html and is_placeholder_text(mail.text))
+
+
 def _body_text(mail: ParsedMail) -> str:
-    if mail.text.strip():
+    if _has_text(mail):
         return mail.text[:_MAX_CHARS]
     if mail.html:
         return _html_text(mail.html)[0]
@@ -1103,7 +1108,7 @@ def _attached_forward(mail: ParsedMail, team: frozenset[str], outer_text: str) -
 def _hand_forward(mail: ParsedMail) -> _HandForward | None:
     """The forwarded blocks of the text body, else of the HTML body."""
     found: _HandForward | None = None
-    if mail.text.strip():
+    if _has_text(mail):
         found = _find_hand_forward(mail.text, mail.subject, forward_hint=False, source="text")
         if found is not None and _parse_mailbox(found.chain[-1].get("from") or "") is not None:
             sender = _parse_mailbox(found.chain[-1].get("from") or "")
@@ -1116,7 +1121,7 @@ def _hand_forward(mail: ParsedMail) -> _HandForward | None:
         # Without a forward prefix only an explicit separator counts, and a text
         # part carries it as well as the HTML does: skip the HTML conversion for
         # the many mails that cannot have one.
-        if mail.text.strip() and found is None:
+        if _has_text(mail) and found is None:
             return None
         folded = _fold(html)
         if not any(hint in folded for hint in _FORWARD_HINTS):

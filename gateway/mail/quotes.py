@@ -58,7 +58,7 @@ from dataclasses import dataclass
 from gateway.mail.forward_markers import HEADER_LABELS, SEPARATOR_PHRASES
 from gateway.mail.html import html_to_text
 
-__all__ = ["ReplyText", "extract_reply", "strip_signature"]
+__all__ = ["ReplyText", "extract_reply", "is_placeholder_text", "strip_signature"]
 
 MAX_SCAN_CHARS = 64 * 1024
 """Markers are searched in this much text (and HTML structure in 4x as much)."""
@@ -399,7 +399,7 @@ def extract_reply(text: str, html: str | None = None) -> ReplyText:
         marked = _mark_html(html)
         if marked is not None:
             source, html_label = marked
-        elif not text.strip():
+        elif not text.strip() or is_placeholder_text(text):
             source = html_to_text(html)
     source = source[:MAX_TEXT_CHARS].replace("\r\n", "\n").replace("\r", "\n")
     lines = source.split("\n")
@@ -416,6 +416,26 @@ def extract_reply(text: str, html: str | None = None) -> ReplyText:
         signature="\n".join(signature).strip("\n"),
         method=method,
     )
+
+
+# The text part some senders put beside the real HTML body: a notice, not text.
+_PLACEHOLDER = re.compile(
+    r"^\W*(?:this (?:is an? )?(?:message|e-?mail) (?:is )?(?:in|formatted (?:in|as)|contains) html"
+    r"|this is an? (?:html|multi-?part) (?:message|e-?mail)"
+    r"|to view this (?:message|e-?mail)|(?:your|this) (?:e-?mail|mail) (?:client|program|reader|"
+    r"application) (?:does not|doesn't|cannot|can't|is not able to) (?:support|display|show)"
+    r"|please (?:use|enable|switch to) an? html|html content only"
+    r"|diese (?:nachricht|e-mail) (?:ist|wurde) (?:im|in) html"
+    r"|ce message est au format html)",
+    re.IGNORECASE,
+)
+_MAX_PLACEHOLDER = 300
+
+
+def is_placeholder_text(text: str) -> bool:
+    """Whether a text part is only a notice that the message is in HTML."""
+    stripped = text.strip()
+    return len(stripped) <= _MAX_PLACEHOLDER and _PLACEHOLDER.match(stripped) is not None
 
 
 def strip_signature(text: str) -> tuple[str, str]:

@@ -1354,3 +1354,16 @@ def test_a_wrapped_long_subject_is_read_whole() -> None:
     assert a.original.subject == (
         "Very long subject line that goes on and on beyond seventy eight characters for sure"
     )
+
+
+def test_a_forward_behind_an_html_only_notice_is_read_from_the_html() -> None:
+    html = (
+        "<p>FYI</p><p>---------- Forwarded message ---------<br>From: Kim Park "
+        "&lt;kim@example.org&gt;<br>Date: Mon, Mar 3, 2025 at 10:15 AM<br>Subject: Order 7<br>"
+        "To: &lt;bob@example.net&gt;</p><p>Hello</p>"
+    )
+    notice = "To view this message, please use an HTML compatible email viewer."
+    a = resolve_authorship(_mail("Order 7", notice, html))
+    assert a.kind is HAND, a.reason
+    assert a.author is not None
+    assert a.author.address == "kim@example.org"

@@ -837,3 +837,12 @@ def test_labels_known_to_the_forward_reader_also_cut_replies() -> None:
 )
 def test_separators_known_to_the_forward_reader_also_cut_replies(text: str) -> None:
     assert extract_reply(text).new_text == "Ok."
+
+
+def test_an_html_only_notice_in_the_text_part_gives_way_to_the_html() -> None:
+    notice = "This is an HTML message. Please use an HTML capable mail program to read it."
+    assert extract_reply(notice, "<p>Thanks, it works.</p><p>Kim</p>").new_text == (
+        "Thanks, it works.\n\nKim"
+    )
+    # Without HTML the notice is all there is.
+    assert extract_reply(notice).new_text == notice
