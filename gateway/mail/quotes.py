@@ -37,13 +37,15 @@ How it decides, in order:
    footer (a line of underscores, then "... mailing list" / "listinfo" /
    "unsubscribe") at the very end.
 
-The sign-off rule: a closing such as "Best regards," / "Mit freundlichen Grüßen"
-followed by the sender's name is **kept**. It is part of what the person wrote
-in this message (and often the only place their name appears), and telling a
-typed name from an auto-inserted signature block without a delimiter is a
-guess; only delimited signatures and client footers are cut. This matches the
-convention of the common reply parsers, which a human judging "the new text"
-also follows.
+The sign-off rule: the issue counts "common sign-off blocks" as signature, and
+so do multilingual reply parsers such as mail-parser-reply. A closing line
+("Best regards,", "Mit freundlichen Grüßen", "Cordialement", ... in the issue's
+17 languages, table ``SIGN_OFFS``), alone or with a name ("Cheers, Anna"), near
+the end and followed only by signature-like lines (name, title, company, phone,
+links, a legal disclaimer; no question, no postscript), starts the sign-off
+block, which goes to ``signature``; so does a name alone on the last line
+("...works fine.\n\nAnna"). A lone "Thanks" without comma or name, a closing
+followed by more message, and a message that is nothing but a closing stay.
 
 All regexes are compiled once, anchored, with bounded repetition, and are only
 tried on lines that pass a cheap test (ends with a colon, starts with dashes,
@@ -724,7 +726,212 @@ _LIST_FOOTER = re.compile(
 )
 
 
+# Closings people type before their name, per language (lower-case). A line that
+# is one of these (optionally with the name after it, "Cheers, Anna") starts
+# the sign-off block at the end of the new text.
+SIGN_OFFS: tuple[tuple[str, str], ...] = (
+    (
+        "en",
+        "best regards|kind regards|warm regards|warmest regards|regards|best wishes|best"
+        "|all the best|cheers|thanks|thank you|many thanks|thanks a lot|thanks again"
+        "|thanks so much|thank you very much|thanks in advance|sincerely|yours sincerely"
+        "|yours truly|yours faithfully|respectfully|kind regards and thanks|br|rgds|thx"
+        "|take care|with thanks",
+    ),
+    (
+        "de",
+        "mit freundlichen grüßen|mit freundlichen grüssen|mit freundlichem gruß|mfg"
+        "|freundliche grüße|freundliche grüsse|viele grüße|viele grüsse|beste grüße|beste grüsse"
+        "|liebe grüße|liebe grüsse|herzliche grüße|herzliche grüsse|schöne grüße|grüße|grüsse|gruß"
+        "|gruss|lg|vg|danke|vielen dank|besten dank|danke und gruß|danke und viele grüße",
+    ),
+    (
+        "fr",
+        "cordialement|bien cordialement|très cordialement|bien à vous|salutations"
+        "|meilleures salutations|sincères salutations|merci|merci beaucoup|merci d'avance"
+        "|merci d’avance|bonne journée|bonne soirée|amicalement|à bientôt|bien amicalement",
+    ),
+    (
+        "es",
+        "saludos|un saludo|saludos cordiales|atentamente|cordialmente|gracias|muchas gracias"
+        "|un abrazo|un cordial saludo",
+    ),
+    (
+        "it",
+        "cordiali saluti|saluti|distinti saluti|grazie|grazie mille|buona giornata|un saluto"
+        "|cordialmente",
+    ),
+    (
+        "pt",
+        "atenciosamente|cumprimentos|melhores cumprimentos|abraços|abraço|obrigado|obrigada"
+        "|att|att.|saudações|grato|grata",
+    ),
+    (
+        "nl",
+        "met vriendelijke groet|met vriendelijke groeten|vriendelijke groet|vriendelijke groeten"
+        "|mvg|groeten|groet|hartelijke groet|hartelijke groeten|bedankt|dank je|dank u"
+        "|alvast bedankt",
+    ),
+    (
+        "sv",
+        "med vänliga hälsningar|vänliga hälsningar|mvh|hälsningar|hälsning|bästa hälsningar"
+        "|tack|tack så mycket|tack på förhand",
+    ),
+    (
+        "da",
+        "med venlig hilsen|venlig hilsen|hilsen|de bedste hilsner|bedste hilsner|vh|tak|mange tak",
+    ),
+    ("no", "med vennlig hilsen|vennlig hilsen|beste hilsen|takk|tusen takk"),
+    ("fi", "ystävällisin terveisin|terveisin|parhain terveisin|kiitos|kiittäen|t."),
+    (
+        "pl",
+        "pozdrawiam|z poważaniem|z powazaniem|pozdrawiam serdecznie|serdecznie pozdrawiam"
+        "|dziękuję|dziekuje|dzięki|z wyrazami szacunku|pozdrowienia",
+    ),
+    ("cs", "s pozdravem|děkuji|díky|zdravím|s úctou|s přáním hezkého dne|hezký den"),
+    (
+        "ru",
+        "с уважением|спасибо|всего доброго|всего хорошего|с наилучшими пожеланиями"
+        "|заранее спасибо|благодарю",
+    ),
+    ("tr", "saygılarımla|iyi çalışmalar|teşekkürler|teşekkür ederim|selamlar|sevgiler|iyi günler"),
+    (
+        "ja",
+        "よろしくお願いいたします|よろしくお願いします|よろしくお願い致します|宜しくお願いいたします"
+        "|以上、よろしくお願いいたします|以上です|ありがとうございます",
+    ),
+    ("zh", "此致|此致敬礼|谢谢|祝好|顺祝商祺|敬礼|祝商祺|多谢|感谢"),
+)
+_SIGN_OFF_WORDS = "|".join(
+    sorted(
+        {re.escape(phrase) for _lang, phrases in SIGN_OFFS for phrase in phrases.split("|")},
+        key=len,
+        reverse=True,
+    )
+)
+# The closing and its own punctuation; a name may follow on the same line.
+_SIGN_OFF = re.compile(rf"^(?:{_SIGN_OFF_WORDS})(?![^\W\d_])\s*[,.!。！、:]*", re.IGNORECASE)
+_SIGN_OFF_ALONE = re.compile(rf"^(?:{_SIGN_OFF_WORDS})\s*[.!。！、:]*\s*$", re.IGNORECASE)
+# "-Anna" or "/John": a name set off by a dash or slash on its own line.
+_DASH_NAME = re.compile(r"^[-/–—]\s?[^\W\d_][\w.'’-]*(?:\s[^\W\d_][\w.'’-]*){0,2}$")
+_POSTSCRIPT = re.compile(r"^(?:p\.?\s?s\.?|ps)\b", re.IGNORECASE)
+# A name alone on the last line: 1-3 capitalised words, or 2-4 CJK characters.
+_NAME_LINE = re.compile(
+    r"^(?:[^\W\d_][^\W\d_'’.-]*(?:[-'’][^\W\d_]+)*\.?(?:\s[^\W\d_][^\W\d_'’.-]*(?:[-'’][^\W\d_]+)*\.?){0,2}"
+    r"|[\u3040-\u30ff\u4e00-\u9fff]{2,4})$"
+)
+# Words a reply may end on that are no names.
+_NOT_NAMES = frozenset(
+    {
+        *("yes", "no", "ok", "okay", "thanks", "thank", "sure", "done", "fine", "great"),
+        *("perfect", "correct", "right", "agreed", "bye", "hi", "hello", "ja", "nein", "danke"),
+        *("gerne", "genau", "richtig", "oui", "non", "merci", "parfait", "si", "sí", "gracias"),
+        *("vale", "claro", "sì", "grazie", "certo", "sim", "não", "obrigado", "obrigada", "tak"),
+        *("nej", "kiitos", "joo", "ei", "dzięki", "nie", "díky", "ano", "ne", "да", "нет"),
+        *("спасибо", "evet", "hayır", "teşekkürler"),
+    }
+)
+_NAME_PARTICLES = frozenset(
+    {"de", "van", "von", "der", "den", "da", "di", "le", "la", "du", "del", "dos", "das", "y", "e"}
+)
+_MAX_SIGN_OFF_TAIL = 12
+"""Non-empty lines (name, title, company, phone, ...) a sign-off block may have."""
+
+
+def _cut_sign_off(lines: list[str]) -> tuple[list[str], list[str]]:
+    """Split the closing and what follows it off the end: (body, sign-off block).
+
+    Only a closing near the end counts (at most ``_MAX_SIGN_OFF_TAIL`` lines
+    after it, no postscript among them), with text of the message before it; a
+    closing with nothing after it needs a comma or a name ("Thanks," and
+    "Cheers, Anna", not "Thanks").
+    """
+    content = [i for i, line in enumerate(lines) if line.strip()]
+    if len(content) < 2:
+        return lines, []
+    for position, index in enumerate(content[1:], start=1):
+        tail = content[position + 1 :]
+        if len(tail) > _MAX_SIGN_OFF_TAIL:
+            continue
+        line = lines[index].strip().replace("\u00a0", " ")
+        if len(line) > 60:
+            continue
+        if not _is_sign_off(line) and _DASH_NAME.match(line) is None:
+            continue
+        if not tail and _SIGN_OFF_ALONE.match(line) is not None:
+            continue  # "Thanks" alone may be the message; "Thanks," or "Thanks, Anna" is not
+        if any(_POSTSCRIPT.match(lines[i].strip()) for i in tail):
+            continue
+        if not all(_is_signature_line(lines[i].strip()) for i in tail):
+            continue  # the message goes on after the "Thanks,"
+        return lines[:index], lines[index:]
+    last = lines[content[-1]].strip()
+    if _is_name(last) and not _is_sign_off(lines[content[-2]].strip()):
+        # "...works fine.\n\nAnna": the name alone is the sign-off.
+        return lines[: content[-1]], lines[content[-1] :]
+    return lines, []
+
+
+_DISCLAIMER = re.compile(
+    r"confidential|disclaimer|intended (?:only )?for|privileged|prohibited|unauthori[sz]ed"
+    r"|registered (?:office|in)|vertraulich|amtsgericht|registergericht|geschäftsführ|hrb\b"
+    r"|confidentiel|confidencial|riservat|vertrouwelijk|konfidentiell|fortrolig|poufn|důvěrn"
+    r"|конфиденциальн|gizli",
+    re.IGNORECASE,
+)
+_MAX_SIGNATURE_WORDS = 12
+
+
+def _is_signature_line(line: str) -> bool:
+    """Whether a line after a closing can be signature: a name, title, company,
+    address, phone or link line, or a legal disclaimer, but no question or prose."""
+    if line.endswith(("?", "？")):
+        return False
+    return len(line.split()) <= _MAX_SIGNATURE_WORDS or _DISCLAIMER.search(line) is not None
+
+
+def _is_sign_off(line: str) -> bool:
+    """Whether a line is a closing, alone or with a name.
+
+    "Cheers, Anna" is one; "Thanks, it works." is a sentence.
+    """
+    head = _SIGN_OFF.match(line)
+    if head is None:
+        return False
+    rest = line[head.end() :].strip()
+    return not rest or _is_name(rest)
+
+
+def _is_name(line: str) -> bool:
+    """Whether a line is a person's name and nothing else ("Anna", "Jan de Vries", "山田")."""
+    if len(line) > 40 or _NAME_LINE.match(line) is None:
+        return False
+    words = line.split()
+    if any(w.strip(".").casefold() in _NOT_NAMES for w in words):
+        return False
+    if line.endswith(".") and len(words[-1]) > 2:
+        return False  # "Sam L." ends with an initial; "Second answer." is a sentence
+    # Names are capitalised ("Jan de Vries": only the particles are not); CJK has no case.
+    return (
+        all(not w[0].islower() or w in _NAME_PARTICLES for w in words)
+        and words[0] not in _NAME_PARTICLES
+    )
+
+
 def _strip_signature(lines: list[str]) -> tuple[list[str], list[str], str]:
+    """Split off the signature: (body, signature, label).
+
+    A delimited signature or a client footer first; then the sign-off block
+    ("Best regards,\nAnna Berg\nAcme GmbH") at the end of what is left.
+    """
+    body, signature, label = _strip_delimited(lines)
+    body, sign_off = _cut_sign_off(body)
+    if sign_off:
+        return body, [*sign_off, *signature], f"{label} + sign-off" if label else "sign-off"
+    return body, signature, label
+
+
+def _strip_delimited(lines: list[str]) -> tuple[list[str], list[str], str]:
     """Split off a delimited signature or a client footer: (body, signature, label)."""
     for index, line in enumerate(lines):
         # Mailman and similar list managers append "____\nfoo mailing list\n...".

@@ -849,7 +849,7 @@ def test_name_only_outlook_block_takes_the_address_from_the_html_mailto() -> Non
             "nora.quist@example.no",
             "Broken hinge",
             "bob.tanner@acme.example",
-            "Please take this one.\nBob",
+            "Please take this one.",  # "Bob" is the sign-off, not the note
         ),
         (
             "gmail-fwd-attachment-empty-subject-en.eml",
