@@ -736,14 +736,18 @@ SIGN_OFFS: tuple[tuple[str, str], ...] = (
         "|all the best|cheers|thanks|thank you|many thanks|thanks a lot|thanks again"
         "|thanks so much|thank you very much|thanks in advance|sincerely|yours sincerely"
         "|yours truly|yours faithfully|respectfully|kind regards and thanks|br|rgds|thx"
-        "|take care|with thanks",
+        "|take care|with thanks|thanks and regards|thanks & regards|thanks and best regards"
+        "|many thanks and best regards|many thanks and kind regards|best regards and thanks"
+        "|have a nice day|have a great day|have a good day|have a nice weekend|have a great weekend"
+        "|talk soon|speak soon|warmly|yours|with best regards|with kind regards",
     ),
     (
         "de",
         "mit freundlichen grüßen|mit freundlichen grüssen|mit freundlichem gruß|mfg"
         "|freundliche grüße|freundliche grüsse|viele grüße|viele grüsse|beste grüße|beste grüsse"
         "|liebe grüße|liebe grüsse|herzliche grüße|herzliche grüsse|schöne grüße|grüße|grüsse|gruß"
-        "|gruss|lg|vg|danke|vielen dank|besten dank|danke und gruß|danke und viele grüße",
+        "|gruss|lg|vg|danke|vielen dank|besten dank|danke und gruß|danke und viele grüße"
+        "|schönen tag|schönen tag noch|einen schönen tag|schönes wochenende|bis bald",
     ),
     (
         "fr",

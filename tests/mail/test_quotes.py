@@ -512,6 +512,8 @@ def test_sign_off_block_is_cut_as_signature() -> None:
     ("text", "expected"),
     [
         ("Works.\n\nCheers, Anna", "Works."),
+        ("Got it.\n\nHave a nice day,\nAnna", "Got it."),
+        ("Got it.\n\nThanks and regards,\nAnna Berg", "Got it."),
         (
             "Geht wieder.\n\nMit freundlichen Grüßen\nJürgen Weiß\nAcme GmbH\nTel. 030 1234",
             "Geht wieder.",
