@@ -817,7 +817,7 @@ _SIGN_OFF_WORDS = "|".join(
 _SIGN_OFF = re.compile(rf"^(?:{_SIGN_OFF_WORDS})(?![^\W\d_])\s*[,.!。！、:]*", re.IGNORECASE)
 _SIGN_OFF_ALONE = re.compile(rf"^(?:{_SIGN_OFF_WORDS})\s*[.!。！、:]*\s*$", re.IGNORECASE)
 # "-Anna" or "/John": a name set off by a dash or slash on its own line.
-_DASH_NAME = re.compile(r"^[-/–—]\s?[^\W\d_][\w.'’-]*(?:\s[^\W\d_][\w.'’-]*){0,2}$")
+_DASH_NAME = re.compile(r"^[-/–—](?P<name>[^\W\d_].{0,40})$")
 _POSTSCRIPT = re.compile(r"^(?:p\.?\s?s\.?|ps)\b", re.IGNORECASE)
 # A name alone on the last line: 1-3 capitalised words, or 2-4 CJK characters.
 _NAME_LINE = re.compile(
@@ -860,7 +860,12 @@ def _cut_sign_off(lines: list[str]) -> tuple[list[str], list[str]]:
         line = lines[index].strip().replace("\u00a0", " ")
         if len(line) > 60:
             continue
-        if not _is_sign_off(line) and _DASH_NAME.match(line) is None:
+        if not _is_sign_off(line) and not (
+            # "-Anna" as the last line, not the last item of a "-item" list
+            not tail
+            and _is_dash_name(line)
+            and lines[content[position - 1]].lstrip()[:1] not in "-–—*•"
+        ):
             continue
         if not tail and _SIGN_OFF_ALONE.match(line) is not None:
             continue  # "Thanks" alone may be the message; "Thanks," or "Thanks, Anna" is not
@@ -892,6 +897,12 @@ def _is_signature_line(line: str) -> bool:
     if line.endswith(("?", "？")):
         return False
     return len(line.split()) <= _MAX_SIGNATURE_WORDS or _DISCLAIMER.search(line) is not None
+
+
+def _is_dash_name(line: str) -> bool:
+    """ "-Anna" or "/John": a name right after a dash or slash (not a "- item" of a list)."""
+    found = _DASH_NAME.match(line)
+    return found is not None and _is_name(found.group("name"))
 
 
 def _is_sign_off(line: str) -> bool:
