@@ -875,7 +875,13 @@ def _cut_sign_off(lines: list[str]) -> tuple[list[str], list[str]]:
             continue  # the message goes on after the "Thanks,"
         return lines[:index], lines[index:]
     last = lines[content[-1]].strip()
-    if _is_name(last) and not _is_sign_off(lines[content[-2]].strip()):
+    before = lines[content[-1] - 1].rstrip()
+    if (
+        _is_name(last)
+        and not _is_sign_off(lines[content[-2]].strip())
+        # set apart by a blank line or after a finished sentence, not a list's last item
+        and (not before or before.endswith((".", "!", "?", ",", "。", "！", "？")))
+    ):
         # "...works fine.\n\nAnna": the name alone is the sign-off.
         return lines[: content[-1]], lines[content[-1] :]
     return lines, []

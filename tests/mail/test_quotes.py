@@ -521,6 +521,8 @@ def test_sign_off_block_is_cut_as_signature() -> None:
         ("Ça marche.\n\nCordialement,\nLuc", "Ça marche."),
         ("OK\n\n/John", "OK"),
         ("OK\n\n-Abhishek Kona", "OK"),
+        ("Danke, passt.\nAnna", "Danke, passt."),
+        ("Please send:\nCable\nCharger", "Please send:\nCable\nCharger"),
         ("Please send:\n- Cable\n- Charger", "Please send:\n- Cable\n- Charger"),
         ("Please send:\n-Cable\n-power supply", "Please send:\n-Cable\n-power supply"),
         ("Perfecto.\n\nLucía", "Perfecto."),
