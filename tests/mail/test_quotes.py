@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from gateway.mail.parse import parse_message
 from gateway.mail.quotes import ReplyText, extract_reply, strip_signature
+from tests.mail.test_forwards import WORD_HTML_LABELS
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "mail" / "replies"
 
@@ -717,3 +718,16 @@ def test_an_html_only_notice_in_the_text_part_gives_way_to_the_html() -> None:
     assert (reply.new_text, reply.signature) == ("Thanks, it works.", "Kim")
     # Without HTML the notice is all there is.
     assert extract_reply(notice).new_text == notice
+
+
+@pytest.mark.parametrize("lang", sorted(WORD_HTML_LABELS))
+@pytest.mark.parametrize(
+    "separator", ["", "________________________________\n", "-----Original Message-----\n"]
+)
+def test_outlook_plain_header_block_in_each_language(lang: str, separator: str) -> None:
+    _prefix, frm, sent, to, subject, date = WORD_HTML_LABELS[lang]
+    text = (
+        f"Thanks!\n\n{separator}{frm}: Acme Support <support@example.com>\n{sent}: {date}\n"
+        f"{to}: Kim <kim@example.org>\n{subject}: RE: Order 7\n\nHello\n"
+    )
+    assert extract_reply(text).new_text == "Thanks!"
