@@ -252,6 +252,7 @@ _VIA_RE: Final = re.compile(r"^\s*(?P<name>.+?)\s+(?:via|через|über)\s+(?P
 _PREFIX_RE: Final = re.compile(
     r"^\s*(?:\[[^\]]{0,60}\]\s*)?(?P<p>[^\W\d_][^\s:：\[\]()]{0,11}?)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]"
 )
+_WRAPPED_FORWARD_RE: Final = re.compile(r"^\s*\[\s*(?P<p>fwd|fw)\s*:", re.IGNORECASE)
 _SRS_RE: Final = re.compile(r"<?\s*srs[01][=+-]", re.IGNORECASE)
 
 
@@ -304,6 +305,11 @@ def _subject_prefixes(subject: str) -> list[str]:
     """The reply/forward prefixes at the start of a subject, folded, outermost first."""
     found: list[str] = []
     rest = subject[:300]
+    # Netscape / old Mozilla and some webmails wrap the whole subject: "[Fwd: Order]".
+    wrapped = _WRAPPED_FORWARD_RE.match(rest)
+    if wrapped is not None:
+        found.append(_fold(wrapped.group("p")))
+        rest = rest[wrapped.end() :]
     for _ in range(6):
         m = _PREFIX_RE.match(rest)
         if m is None:

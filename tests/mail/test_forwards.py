@@ -1367,3 +1367,16 @@ def test_a_forward_behind_an_html_only_notice_is_read_from_the_html() -> None:
     assert a.kind is HAND, a.reason
     assert a.author is not None
     assert a.author.address == "kim@example.org"
+
+
+def test_a_wrapped_fwd_subject_is_a_forward_prefix() -> None:
+    # Netscape / old Mozilla: "[Fwd: <subject>]" and an "Original Message" separator.
+    text = (
+        "FYI\n\n-------- Original Message --------\nSubject: Order 7\n"
+        "Date: Mon, 3 Mar 2025 10:15:00 +0100\nFrom: Kim Park <kim@example.org>\n"
+        "To: bob@example.net\n\nHello\n"
+    )
+    a = resolve_authorship(_mail("[Fwd: Order 7]", text))
+    assert a.kind is HAND, a.reason
+    assert a.author is not None
+    assert a.author.address == "kim@example.org"
