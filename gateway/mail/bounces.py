@@ -95,7 +95,7 @@ def is_null_return_path(mail: ParsedMail) -> bool:
 
 
 _MACHINE_LOCAL = re.compile(
-    r"(?:mailer[-_.]?daemon|mail[-_.]?daemon|postmaster|mail[-_.]?delivery(?:[-_.]?sub)?"
+    r"(?:mailer[-_.]?daemon|mail[-_.]?daemon|post[-_.]?master|mail[-_.]?delivery(?:[-_.]?sub)?"
     r"(?:[-_.]?system)?|microsoftexchange[0-9a-f]{32}|mdaemon|mail[-_.]?router)",
     re.IGNORECASE,
 )
@@ -187,13 +187,15 @@ _BOUNCE_SUBJECT = re.compile(
     r"|mail could not be delivered|could not send message|warning: could not send message"
     r"|warning: message .{1,40} delayed|delayed mail|delivery to the following recipient"
     r"|notice of delivery failure|error sending message|rejected:|ndn:|message you sent blocked"
+    r"|message (?:rejected|blocked|bounced)|returned mail|bounced mail|mail returned"
     r"|unzustellbar|nicht zustellbar|zustellung fehlgeschlagen|unzustellbare nachricht"
     r"|non distribuable|no se puede entregar|imposible entregar|no entregado"
     r"|onbestelbaar|niet bestelbaar|impossibile recapitare|non recapitabile|mancato recapito"
     r"|não é possível entregar|nao e possivel entregar|não entregue|olevererbart|ej levererat"
     r"|kan ikke leveres|ikke leveret|kunne ikke leveres|nie można dostarczyć|niedostarczalne"
     r"|nedoručitelné|nedoručiteľné|kézbesíthetetlen|nu se poate livra|nu a putut fi livrat"
-    r"|недоставляемое|не доставлено|невозможно доставить|teslim edilemiyor|teslim edilemedi"
+    r"|недоставляемое|не доставлено|(?:сообщение|письмо) не доставлено|невозможно доставить"
+    r"|teslim edilemiyor|teslim edilemedi"
     r"|ei voitu toimittaa|toimittamaton|ανεπίδοτο|配信不能|配送不能|送信できませんでした"
     r"|无法投递|無法傳遞|無法投遞|배달되지 않음|배달 실패|nedostavljivo|nedostavljeno"
     r")",
@@ -215,11 +217,16 @@ _BOUNCE_BODY = re.compile(
     r"|remote host said|below this line is a copy of the message|original message follows"
     r"|the following addresses had permanent fatal errors|will continue trying|delivery attempts"
     r"|\b5\d\d[ -]5\.\d{1,3}\.\d{1,3}\b|\b4\d\d[ -]4\.\d{1,3}\.\d{1,3}\b"
+    r"|did not reach the following recipient|recipient name is not recognized|unknown recipient"
+    r"|invalid (?:user|recipient|mailbox)|requested action not taken|no mailbox here"
+    r"|not listed in (?:the )?(?:domino )?directory|(?:user|mailbox|recipient) not found"
+    r"|(?:user|mailbox|address|recipient) does not exist|delivery to .{1,80} failed"
     r"|konnte nicht zugestellt werden|nicht zugestellt|unzustellbar"
     r"|n'a pas pu être (?:remis|distribué)|impossible de remettre|no se pudo entregar"
     r"|no se ha podido entregar|non è stato possibile recapitare|kon niet worden bezorgd"
     r"|não foi possível entregar|kunde inte levereras|nie można dostarczyć"
-    r"|не может быть доставлено|не удалось доставить|配信できません|无法送达|无法投递)",
+    r"|не может быть доставлено|не удалось доставить|не доставлено|доставка .{0,60}не удалась"
+    r"|配信できません|无法送达|无法投递)",
     re.IGNORECASE,
 )
 
@@ -261,6 +268,16 @@ def bounce_reason(mail: ParsedMail) -> str | None:
         return f"{who} and subject {subject_hit.group(0).strip()!r}"
     if machine and body_hit is not None:
         return f"{who} and body {body_hit.group(0).strip()!r}"
+    if machine and (
+        mail.attached_messages
+        or any(
+            part.content_type in _MESSAGE_PART_TYPES or part.content_type in _HEADER_PART_TYPES
+            for part in mail.attachments
+        )
+    ):
+        # A mail system returning a message (Exchange 2003, odd gateways) even
+        # when its own words are unknown to us.
+        return f"{who} returning a message"
     # A null sender is shared by auto-replies, so it needs both kinds of wording.
     if subject_hit is not None and body_hit is not None:
         return f"{who}, subject {subject_hit.group(0).strip()!r} and body wording"

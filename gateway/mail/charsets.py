@@ -221,6 +221,45 @@ def _strict(data: bytes, codec: str) -> str | None:
         return None
 
 
+_JIS_ESCAPES: dict[bytes, str] = {
+    b"$B": "jis",
+    b"$@": "jis",
+    b"(B": "ascii",
+    b"(J": "ascii",
+    b"(I": "kana",
+}
+
+
+def _iso2022jp_as_cp932(data: bytes) -> str | None:
+    """ISO-2022-JP as Windows writes it (CP50220: NEC and IBM extensions such as ①),
+    which Python's ``iso2022_jp`` codecs refuse: each JIS pair is moved to its
+    Shift_JIS code and the whole read as cp932. ``None`` if the bytes do not fit."""
+    out = bytearray()
+    mode = "ascii"
+    i = 0
+    n = len(data)
+    while i < n:
+        byte = data[i]
+        if byte == 0x1B:
+            found = _JIS_ESCAPES.get(data[i + 1 : i + 3])
+            if found is None:
+                return None
+            mode = found
+            i += 3
+        elif mode == "jis" and byte not in (0x0A, 0x0D):
+            if i + 1 >= n or not (0x21 <= byte <= 0x7E and 0x21 <= data[i + 1] <= 0x7E):
+                return None
+            second = data[i + 1] + (0x1F if byte % 2 else 0x7E)
+            if byte % 2 and second >= 0x7F:
+                second += 1
+            out += bytes(((byte + 1) // 2 + (0x70 if byte <= 0x5E else 0xB0), second))
+            i += 2
+        else:
+            out.append(byte + 0x80 if mode == "kana" and 0x21 <= byte <= 0x5F else byte)
+            i += 1
+    return _strict(bytes(out), "cp932")
+
+
 @lru_cache(maxsize=512)
 def _resolve(declared: str | None) -> tuple[str | None, str, bool, bool]:
     """(codec, repair prefix, single-byte?, not ASCII-safe?) for a declared label."""
@@ -261,6 +300,8 @@ def decode_bytes(data: bytes, declared: str | None, *, guess: bool = True) -> De
             text = _strict(data, wider)
             if text is not None:
                 return Decoded(text, wider, None)
+        if codec == "iso2022_jp" and (text := _iso2022jp_as_cp932(data)) is not None:
+            return Decoded(text, "cp50220", None)
 
     if codec not in ("utf-8", "utf_8"):
         text = _strict(data, "utf-8")

@@ -109,6 +109,28 @@ SEPARATOR_PHRASES: Final[tuple[tuple[str, bool, str], ...]] = (
     ("轉寄的郵件", True, "Gmail (old, zh-TW)"),
     ("轉寄郵件", True, "Gmail / Apple Mail (zh-TW)"),
     ("下面是被转发的邮件", True, "Apple Mail (zh-CN)"),
+    ("以下为转发的邮件", True, "Apple Mail (zh-CN, newer)"),
+    ("以下為轉寄的郵件", True, "Apple Mail (zh-TW)"),
+    ("转发的消息", True, "Thunderbird (zh-CN)"),
+    ("轉寄的訊息", True, "Thunderbird (zh-TW)"),
+    ("İletilen ileti başlangıcı", True, "Apple Mail (tr)"),
+    ("Original Appointment", False, "Outlook desktop, forwarded meeting (en)"),
+    ("Ursprünglicher Termin", False, "Outlook desktop, forwarded meeting (de)"),
+)
+
+# Separator lines that name who forwarded or who wrote, between dashes:
+# "----- Forwarded by Bob Tanner/ACME on 03/03/2025 10:20 AM -----" (Lotus Notes),
+# "----- Forwarded message from Sam Lee <sam@example.com> -----" (mutt). The
+# phrase is followed by free text; all of them say "forward".
+SEPARATOR_LEADS: Final[tuple[tuple[str, str], ...]] = (
+    ("Forwarded by", "Lotus / HCL Notes (en)"),
+    ("Forwarded message from", "mutt (en)"),
+    ("Weitergeleitet von", "Lotus Notes (de)"),
+    ("Weitergeleitete Nachricht von", "mutt (de)"),
+    ("Réacheminé par", "Lotus Notes (fr)"),
+    ("Doorgestuurd door", "Lotus Notes (nl)"),
+    ("Inoltrato da", "Lotus Notes (it)"),
+    ("Reenviado por", "Lotus Notes (es)"),
 )
 
 # Header labels of a quoted or forwarded header block, lower-cased, to the
@@ -160,6 +182,9 @@ HEADER_LABELS: Final[dict[str, str]] = {
     "enviado": "date",
     "enviada": "date",
     "enviado el": "date",
+    "enviada em": "date",  # Outlook 2010-2016 (pt-BR)
+    "enviado em": "date",  # Outlook (pt-BR, newer)
+    "sent on": "date",
     "fecha": "date",
     "inviato": "date",
     "data": "date",
@@ -331,6 +356,9 @@ FORWARD_PREFIXES: Final[frozenset[str]] = frozenset(
         "轉發",  # (zh-HK)
         "redir.",  # Outlook (ro)
         "továbbítás",  # Outlook (hu)
+        "전달",  # Outlook (ko)
+        "πρθ",  # Outlook (el)
+        "posl",  # Outlook (sk, sl)
     }
 )
 

@@ -9,14 +9,19 @@ and says which of five things it is, in this order (first hit wins):
    DMARC: ``'Alice' via Support <support@acme.example>``): the author comes from
    ``X-Original-From``, ``Reply-To`` or ``X-Original-Sender``;
 3. a message **forwarded as attachment** (``message/rfc822``), when the outer
-   mail reads as a forward (a forward prefix, or hardly any text of its own);
+   mail reads as a forward (a forward prefix, or hardly any text of its own and
+   no subject but the attached one's); an attached forward is read in turn;
 4. a **hand forward**: a forwarded header block in the text or HTML body, in the
-   layouts of Gmail, Outlook, Apple Mail, Thunderbird, Yahoo, Zoho, Proton, GMX
-   and Android clients, in many languages (:mod:`gateway.mail.forward_markers`);
-   nested forwards resolve to the innermost original;
+   layouts of Gmail, Outlook, Apple Mail, Thunderbird, Yahoo, Zoho, Proton, GMX,
+   Android clients, Lotus Notes and mutt, in many languages
+   (:mod:`gateway.mail.forward_markers`); nested forwards resolve to the
+   innermost original;
 5. a **server-side forward** (alias, SRS, ``Resent-*``, Gmail auto-forwarding,
    Exchange mailbox rules): ``From`` is the author, the envelope says where it
    was first delivered.
+
+Bounces, auto-replies and read receipts often quote or attach the mail they
+answer: when 3 or 4 finds something in one of those it is dropped.
 
 Anything else is ``NONE`` with the author taken from ``From``. The rules are
 conservative on purpose: a reply that quotes an Outlook header block is not a
@@ -34,6 +39,8 @@ from enum import StrEnum
 from html.parser import HTMLParser
 from typing import Final
 
+from gateway.mail.bounces import bounce_reason
+from gateway.mail.classify import is_auto_reply
 from gateway.mail.forward_markers import (
     AM_WORDS,
     FINNISH_FROM_LABELS,
@@ -43,10 +50,12 @@ from gateway.mail.forward_markers import (
     PM_WORDS,
     REPLY_ATTRIBUTION_ENDINGS,
     REPLY_PREFIXES,
+    SEPARATOR_LEADS,
     SEPARATOR_PHRASES,
     ZONE_OFFSETS,
 )
 from gateway.mail.message import Address, ParsedMail
+from gateway.mail.quotes import is_placeholder_text, strip_signature
 
 __all__ = [
     "Authorship",
@@ -195,8 +204,10 @@ def _phrase_pattern(phrases: list[str]) -> str:
 _FORWARD_PHRASES: Final = [p for p, fwd, _ in SEPARATOR_PHRASES if fwd]
 _ORIGINAL_PHRASES: Final = [p for p, fwd, _ in SEPARATOR_PHRASES if not fwd]
 _DECOR = r"[-=_*~#<>|\[\]()\s]"
+_LEADS_PATTERN: Final = _phrase_pattern([lead for lead, _ in SEPARATOR_LEADS])
 _SEPARATOR_RE: Final = re.compile(
-    rf"^{_DECOR}*(?:(?P<fwd>{_phrase_pattern(_FORWARD_PHRASES)})"
+    rf"^{_DECOR}*(?:(?P<fwd>{_phrase_pattern(_FORWARD_PHRASES)}"
+    rf"|(?<=-)\s*(?:{_LEADS_PATTERN})\s[^\n]{{1,200}}?(?=\s*-{{3,}}|\s*$))"
     rf"|(?P<orig>{_phrase_pattern(_ORIGINAL_PHRASES)}))"
     rf"(?:\s*/\s*fwd\.msg)?{_DECOR}*[:：]?{_DECOR}*$"
 )
@@ -204,6 +215,7 @@ _RULE_RE: Final = re.compile(r"^_{20,}$")
 """Outlook (web, new Outlook) draws a rule and nothing else above the header block."""
 _FORWARD_HINTS: Final = (
     *sorted({_fold(p) for p in _FORWARD_PHRASES}),
+    *sorted({_fold(lead) for lead, _ in SEPARATOR_LEADS}),
     "moz-forward-container",
 )
 """Cheap substring tests (much faster than one big regex) before converting HTML to text."""
@@ -240,6 +252,7 @@ _VIA_RE: Final = re.compile(r"^\s*(?P<name>.+?)\s+(?:via|через|über)\s+(?P
 _PREFIX_RE: Final = re.compile(
     r"^\s*(?:\[[^\]]{0,60}\]\s*)?(?P<p>[^\W\d_][^\s:：\[\]()]{0,11}?)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]"
 )
+_WRAPPED_FORWARD_RE: Final = re.compile(r"^\s*\[\s*(?P<p>fwd|fw)\s*:", re.IGNORECASE)
 _SRS_RE: Final = re.compile(r"<?\s*srs[01][=+-]", re.IGNORECASE)
 
 
@@ -292,6 +305,11 @@ def _subject_prefixes(subject: str) -> list[str]:
     """The reply/forward prefixes at the start of a subject, folded, outermost first."""
     found: list[str] = []
     rest = subject[:300]
+    # Netscape / old Mozilla and some webmails wrap the whole subject: "[Fwd: Order]".
+    wrapped = _WRAPPED_FORWARD_RE.match(rest)
+    if wrapped is not None:
+        found.append(_fold(wrapped.group("p")))
+        rest = rest[wrapped.end() :]
     for _ in range(6):
         m = _PREFIX_RE.match(rest)
         if m is None:
@@ -387,14 +405,16 @@ _RFC_DATE_RE: Final = re.compile(
     r"(?:\s*(?:[+-]\d{4}|[A-Za-z]{1,5}))?(?:\s*\([^()]*\))?$"
 )
 _CJK_DATE_RE: Final = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-_ISO_DATE_RE: Final = re.compile(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b")
-_DAY_MONTH_RE: Final = re.compile(r"\b(\d{1,2})\.?\s*(?:de\s+)?([^\W\d_]{2,})\.?")
+_ISO_DATE_RE: Final = re.compile(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
+_DAY_MONTH_RE: Final = re.compile(r"\b(\d{1,2})\.?(?:\s*|-)(?:de\s+)?([^\W\d_]{2,})\.?")
 _MONTH_DAY_RE: Final = re.compile(r"([^\W\d_]{2,})\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b")
 _NUMERIC_DATE_RE: Final = re.compile(r"\b(\d{1,2})\s*([./-])\s*(\d{1,2})\s*[./-]\s*(\d{4}|\d{2})\b")
 _YEAR_RE: Final = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
 _TIME_RE: Final = re.compile(r"(?<![\d:])(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?(?![\d])")
 _OFFSET_RE: Final = re.compile(r"(?:\b(?:gmt|utc)\s*)?([+\-−])(\d{1,2})(?::?(\d{2}))?\b")
 _GMT_RE: Final = re.compile(r"\b(?:gmt|utc)\b")
+_GMT_OFFSET_RE: Final = re.compile(r"\b(?:gmt|utc)\s*([+\-−])(\d{1,2})(?::?(\d{2}))?\b")
+"""An explicit "GMT+8" written before the time (Apple Mail zh: "2025年3月3日 GMT+8 10:15:22")."""
 _WORD_RE: Final = re.compile(r"[^\W\d_]+")
 
 
@@ -413,8 +433,21 @@ _PM_RE: Final = _words_pattern(PM_WORDS)
 _AM_RE: Final = _words_pattern(AM_WORDS)
 
 
-def _parse_date(text: str | None, default_tz: tzinfo) -> datetime | None:
-    """An aware datetime from a date as a client printed it, or ``None``."""
+def _parse_date(
+    text: str | None, default_tz: tzinfo, *, swap: bool = False, near: datetime | None = None
+) -> datetime | None:
+    """An aware datetime from a date as a client printed it, or ``None``.
+
+    ``swap`` reads an ambiguous numeric date ("04/03/2025") the other way round.
+    With ``near`` (when the forward itself was sent) the reading that falls
+    closest before it wins: "04/03/2025" in a mail of 5 March is the 4th of March.
+    """
+    if near is not None and not swap:
+        readings = [
+            d for d in (_parse_date(text, default_tz), _parse_date(text, default_tz, swap=True))
+        ]
+        before = [d for d in readings if d is not None and d <= near + _SLACK]
+        return max(before) if before else readings[0]
     if not text:
         return None
     text = " ".join(text.split())[:200]
@@ -428,10 +461,14 @@ def _parse_date(text: str | None, default_tz: tzinfo) -> datetime | None:
             parsed = None
     if parsed is not None:
         return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=default_tz)
-    return _parse_localized_date(_fold(text), default_tz)
+    return _parse_localized_date(_fold(text), default_tz, swap)
 
 
-def _find_ymd(s: str) -> tuple[int, int, int, int] | None:
+_SLACK: Final = timedelta(days=1)
+"""Clock skew allowed between a forwarded mail's date and the forward's."""
+
+
+def _find_ymd(s: str, swap: bool = False) -> tuple[int, int, int, int] | None:
     """``(year, month, day, end)`` of the calendar date in folded text."""
     m = _CJK_DATE_RE.search(s) or _ISO_DATE_RE.search(s)
     if m is not None:
@@ -457,12 +494,14 @@ def _find_ymd(s: str) -> tuple[int, int, int, int] | None:
             day, month = a, b
         else:
             month, day = a, b
+        if swap and day <= 12 and month <= 12:
+            day, month = month, day
         return year, month, day, m.end()
     return None
 
 
-def _parse_localized_date(s: str, default_tz: tzinfo) -> datetime | None:
-    ymd = _find_ymd(s)
+def _parse_localized_date(s: str, default_tz: tzinfo, swap: bool = False) -> datetime | None:
+    ymd = _find_ymd(s, swap)
     if ymd is None:
         return None
     year, month, day, end = ymd
@@ -476,11 +515,21 @@ def _parse_localized_date(s: str, default_tz: tzinfo) -> datetime | None:
             hour += 12
         elif _AM_RE.search(s) is not None and hour == 12:
             hour = 0
-        tz = _find_zone(s[tm.end() :]) or default_tz
+        tz = _find_zone(s[tm.end() :]) or _gmt_offset(s[: tm.start()]) or default_tz
     try:
         return datetime(year, month, day, hour, minute, second, tzinfo=tz)
     except ValueError:
         return None
+
+
+def _gmt_offset(s: str) -> tzinfo | None:
+    m = _GMT_OFFSET_RE.search(s)
+    if m is None:
+        return None
+    minutes = int(m.group(2)) * 60 + int(m.group(3) or 0)
+    if minutes > 14 * 60:
+        return None
+    return timezone(timedelta(minutes=(-1 if m.group(1) in "-−" else 1) * minutes))
 
 
 def _find_zone(s: str) -> tzinfo | None:
@@ -612,6 +661,10 @@ class _Block:
         return None
 
 
+_WRAPPED_SUBJECT: Final = 50
+"""Characters a Subject value must have before a wrapped second line is read."""
+
+
 def _header_block(lines: list[_Line], i: int) -> tuple[int, dict[str, str], str] | None:
     """The header block starting at line ``i``: (end, fields, from label), when valid."""
     fields: dict[str, str] = {}
@@ -632,10 +685,12 @@ def _header_block(lines: list[_Line], i: int) -> tuple[int, dict[str, str], str]
             field, label, value = hit
             if field != "other" and field in fields:
                 break  # a second From/Subject: the next block begins
-            if not value and j + 1 < limit:
+            if (not value or value.endswith(("<", "[", "("))) and j + 1 < limit:
+                # The value on the next line, or the rest of it: Gmail's plain text
+                # wraps a long From after "Name <".
                 following = lines[j + 1].text
                 if following and _label_field(following) is None:
-                    value = following
+                    value = f"{value}{following}" if value else following
                     j += 1
             if field != "other":
                 fields[field] = value
@@ -646,6 +701,15 @@ def _header_block(lines: list[_Line], i: int) -> tuple[int, dict[str, str], str]
             fields[last] = f"{fields.get(last, '')} {text}"  # a wrapped recipient list
         elif last == "subject" and j == i + 1 and not fields.get("subject"):
             fields["subject"] = text
+        elif (
+            last == "subject"
+            and len(fields.get("subject", "")) >= _WRAPPED_SUBJECT
+            and j + 1 < limit
+            and (after := _label_field(lines[j + 1].text)) is not None
+            and after[0] in ("to", "cc", "date", "from")
+        ):
+            # Gmail's plain text wraps a long Subject; its To: line follows.
+            fields["subject"] = f"{fields['subject']} {text}".strip()
         else:
             break
         j += 1
@@ -676,7 +740,7 @@ def _next_block(lines: list[_Line], start: int, stop: int) -> tuple[_Block | Non
                 skipped = 0
                 while k < len(lines) and skipped < 4:
                     if lines[k].text:
-                        found = _header_block(lines, k)
+                        found = _header_block(lines, k) or _notes_block(lines, k)
                         if found is not None:
                             end, fields, from_label = found
                             block = _Block(
@@ -716,6 +780,52 @@ def _next_block(lines: list[_Line], start: int, stop: int) -> tuple[_Block | Non
     return None, attribution
 
 
+_NOTES_DATE: Final = r"\d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?"
+_NOTES_ON_RE: Final = re.compile(
+    rf"^(?P<who>[^:\n]{{1,200}}?)\s+(?:on|am|le|el|il|op)\s+(?P<date>{_NOTES_DATE})$", re.IGNORECASE
+)
+_NOTES_DATE_RE: Final = re.compile(rf"^{_NOTES_DATE}$", re.IGNORECASE)
+_NOTES_DOMAIN_RE: Final = re.compile(r"@[A-Za-z][\w-]*$")
+
+
+def _notes_block(lines: list[_Line], i: int) -> tuple[int, dict[str, str], str] | None:
+    """A Lotus Notes block: ``(end, fields, from label)``, when line ``i`` starts one.
+
+    Notes writes no From label: '"Sam Lee" <sam@x> on 03/03/2025 10:15:22 AM' (or
+    the author, then the date on a line of its own), then To:, cc: and Subject:.
+    """
+    first = lines[i].text
+    m = _NOTES_ON_RE.match(first)
+    if m is not None:
+        who, date, j = m.group("who"), m.group("date"), i + 1
+    else:
+        if len(first) > 100 or _label_field(first) is not None or i + 1 >= len(lines):
+            return None
+        if _NOTES_DATE_RE.match(lines[i + 1].text) is None:
+            return None
+        who, date, j = first, lines[i + 1].text, i + 2
+    # "Kay Mann@ENRON": a Notes domain, not a mail address.
+    fields = {"from": _NOTES_DOMAIN_RE.sub("", who.strip()), "date": date}
+    last = ""
+    limit = min(len(lines), j + 16)
+    while j < limit:
+        text = lines[j].text
+        if text:
+            hit = _label_field(text)
+            if hit is not None and hit[0] in ("to", "cc", "subject"):
+                last = hit[0]
+                if last == "subject":
+                    fields["subject"] = hit[2]
+                    return j + 1, fields, "from"
+                fields[last] = f"{fields.get(last, '')} {hit[2]}".strip()
+            elif last in ("to", "cc"):
+                fields[last] = f"{fields[last]} {text}"  # a wrapped recipient list
+            else:
+                return None
+        j += 1
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class _HandForward:
     chain: tuple[_Block, ...]
@@ -734,7 +844,9 @@ def _find_hand_forward(
     if first is None:
         return None
     prefix = _prefix_kind(subject, first.from_label)
-    if prefix == "reply":
+    if prefix == "reply" and not (first.says_forward and attribution is None and not first.depth):
+        # A reply quotes; only an explicit forward separator before any quote
+        # (Notes keeps "Re: ..." when it forwards a reply) is still a forward.
         return None
     if attribution is not None and attribution < first.start and prefix != "forward":
         return None  # the block sits in quoted reply history
@@ -754,12 +866,17 @@ def _find_hand_forward(
         chain.append(inner)
         current = inner
     note_lines = [ln.text for ln in lines[: first.start] if ln.depth <= first.depth]
-    note = "\n".join(note_lines).strip()
+    # The forwarder's note without their "Sent from my Galaxy" or "-- " signature.
+    note = strip_signature("\n".join(note_lines))[0].strip()
     return _HandForward(tuple(chain), lines, note, source)
 
 
 def _original_from_block(
-    found: _HandForward, block: _Block, next_start: int | None, default_tz: tzinfo
+    found: _HandForward,
+    block: _Block,
+    next_start: int | None,
+    default_tz: tzinfo,
+    near: datetime | None,
 ) -> OriginalMessage:
     sender = _parse_mailbox(block.get("from") or "") or Address("", "")
     date_text = block.get("date")
@@ -773,7 +890,7 @@ def _original_from_block(
     subject = block.get("subject")
     return OriginalMessage(
         sender=sender,
-        date=_parse_date(date_text, default_tz),
+        date=_parse_date(date_text, default_tz, near=near),
         date_text=date_text or None,
         subject=subject.strip() if subject else subject,
         to=_parse_mailboxes(block.get("to") or ""),
@@ -782,13 +899,13 @@ def _original_from_block(
 
 
 def _pick_original(
-    found: _HandForward, team: frozenset[str], default_tz: tzinfo
+    found: _HandForward, team: frozenset[str], default_tz: tzinfo, near: datetime | None
 ) -> OriginalMessage:
     """The innermost original whose sender is not the team itself (else the innermost)."""
     chain = found.chain
     originals = [
         _original_from_block(
-            found, block, chain[n + 1].start if n + 1 < len(chain) else None, default_tz
+            found, block, chain[n + 1].start if n + 1 < len(chain) else None, default_tz, near
         )
         for n, block in enumerate(chain)
     ]
@@ -809,8 +926,13 @@ def _content_type(mail: ParsedMail) -> str:
     return value.split(";", 1)[0].strip().lower()
 
 
+def _has_text(mail: ParsedMail) -> bool:
+    """Whether the text part holds text (not empty, not an "HTML only" notice)."""
+    return bool(mail.text.strip()) and not (mail.html and is_placeholder_text(mail.text))
+
+
 def _body_text(mail: ParsedMail) -> str:
-    if mail.text.strip():
+    if _has_text(mail):
         return mail.text[:_MAX_CHARS]
     if mail.html:
         return _html_text(mail.html)[0]
@@ -827,14 +949,15 @@ def _group_relay(mail: ParsedMail, team: frozenset[str]) -> tuple[Address, Addre
     def usable(a: Address | None) -> bool:
         return a is not None and bool(a.address) and a.normalized not in (own, *team)
 
+    via = _VIA_RE.match(frm.name) if frm.name else None
+    # "'Alice' via Support <support@x>": the group is "Support", not the whole name.
+    group = Address(via.group("group").strip(_NAME_STRIP), frm.address) if via else frm
     original_from = _header_mailbox(mail, "X-Original-From")
     if original_from is not None and usable(original_from):
-        return original_from, frm, "X-Original-From names the author; the group rewrote From"
-    via = _VIA_RE.match(frm.name) if frm.name else None
+        return original_from, group, "X-Original-From names the author; the group rewrote From"
     if via is None:
         return None
     name = via.group("name").strip(_NAME_STRIP)
-    group = Address(via.group("group").strip(_NAME_STRIP), frm.address)
     for reply_to in mail.reply_to:
         if usable(reply_to):
             return (
@@ -929,6 +1052,12 @@ def _server_forward(mail: ParsedMail) -> tuple[Address | None, str] | None:
     return None
 
 
+def _same_subject(outer: str, inner: str) -> bool:
+    """Whether the outer subject is empty or the attached message's own subject."""
+    outer = " ".join(outer.split()).casefold()
+    return not outer or outer == " ".join(inner.split()).casefold()
+
+
 def _attached_forward(mail: ParsedMail, team: frozenset[str], outer_text: str) -> Authorship | None:
     if not mail.attached_messages or _content_type(mail) == "multipart/digest":
         return None
@@ -938,6 +1067,11 @@ def _attached_forward(mail: ParsedMail, team: frozenset[str], outer_text: str) -
     is_forward = _prefix_kind(mail.subject) == "forward"
     little = len(outer_text.strip()) <= _LITTLE_TEXT
     if not is_forward and (not little or len(mail.attached_messages) > 2):
+        return None
+    if not is_forward and not _same_subject(mail.subject, inner.subject):
+        # Without "Fwd:" only a mail that is nothing but the attached one (Gmail
+        # leaves the subject empty or copies it) is a forward; "Re: ..." with our
+        # mail attached, or "Problem" with a sample mail, is the sender's own.
         return None
     sender = inner.from_
     relay = _group_relay(inner, team)
@@ -953,12 +1087,25 @@ def _attached_forward(mail: ParsedMail, team: frozenset[str], outer_text: str) -
         text=inner_text,
     )
     why = "a forward prefix" if is_forward else "little text of its own"
+    # The attached mail may itself be a forward (inline or attached): nested
+    # forwards resolve to the first original author. Each level is a smaller
+    # part of the same bytes, so this ends.
+    deeper = resolve_authorship(inner, team_addresses=team)
+    if (
+        deeper.kind in (ForwardKind.HAND_FORWARD, ForwardKind.ATTACHED)
+        and deeper.original is not None
+        and deeper.original.sender.address
+        and deeper.original.sender.normalized not in team
+    ):
+        original = deeper.original
+        sender = deeper.original.sender
+        why += ", itself a forward"
     return Authorship(
         kind=ForwardKind.ATTACHED,
         author=sender,
         forwarded_by=mail.from_,
         original=original,
-        note=outer_text.strip(),
+        note=strip_signature(outer_text)[0].strip(),
         delivered_to=(),
         reason=f"message/rfc822 attached to a mail with {why}",
     )
@@ -967,7 +1114,7 @@ def _attached_forward(mail: ParsedMail, team: frozenset[str], outer_text: str) -
 def _hand_forward(mail: ParsedMail) -> _HandForward | None:
     """The forwarded blocks of the text body, else of the HTML body."""
     found: _HandForward | None = None
-    if mail.text.strip():
+    if _has_text(mail):
         found = _find_hand_forward(mail.text, mail.subject, forward_hint=False, source="text")
         if found is not None and _parse_mailbox(found.chain[-1].get("from") or "") is not None:
             sender = _parse_mailbox(found.chain[-1].get("from") or "")
@@ -980,7 +1127,7 @@ def _hand_forward(mail: ParsedMail) -> _HandForward | None:
         # Without a forward prefix only an explicit separator counts, and a text
         # part carries it as well as the HTML does: skip the HTML conversion for
         # the many mails that cannot have one.
-        if mail.text.strip() and found is None:
+        if _has_text(mail) and found is None:
             return None
         folded = _fold(html)
         if not any(hint in folded for hint in _FORWARD_HINTS):
@@ -997,6 +1144,16 @@ def _hand_forward(mail: ParsedMail) -> _HandForward | None:
     if html_sender is not None and html_sender.address:
         return from_html
     return found
+
+
+def _machine_answer(mail: ParsedMail) -> bool:
+    """Whether a mail system or a responder wrote ``mail`` in answer to another.
+
+    An Exchange rule that forwards is auto-generated too, but writes "FW:".
+    """
+    if bounce_reason(mail) is not None:
+        return True
+    return _prefix_kind(mail.subject) != "forward" and is_auto_reply(mail) is not None
 
 
 def resolve_authorship(
@@ -1025,6 +1182,11 @@ def resolve_authorship(
 
     outer_text = _body_text(mail)
     attached = _attached_forward(mail, team, outer_text)
+    found = _hand_forward(mail) if attached is None else None
+    if (attached is not None or found is not None) and _machine_answer(mail):
+        # Bounces, responders and read receipts quote or attach the mail they
+        # answer: that is no forward. (Only asked when there is something to drop.)
+        attached = found = None
     if attached is not None:
         return Authorship(
             kind=attached.kind,
@@ -1036,9 +1198,8 @@ def resolve_authorship(
             reason=attached.reason,
         )
 
-    found = _hand_forward(mail)
     if found is not None:
-        original = _pick_original(found, team, default_tz)
+        original = _pick_original(found, team, default_tz, mail.date)
         block = found.chain[0]
         how = f"separator '{block.separator[:60]}'" if block.separator else "a header block"
         depth = f", {len(found.chain)} levels deep" if len(found.chain) > 1 else ""

@@ -29,7 +29,23 @@ from gateway.mail.message import Address, Attachment, ParsedMail
 __all__ = ["MAX_HEADERS", "MAX_HEADER_VALUE", "MAX_MIME_DEPTH", "MAX_PARTS", "parse_message"]
 
 MAX_HEADERS = 1000
-"""Top-level headers kept; the rest are dropped with a repair."""
+"""Top-level headers kept; past this only the message's own headers (From, Subject,
+Message-ID, Content-Type, ...) that were not seen yet are kept, with a repair."""
+_MAX_HEADER_SCAN = 100_000
+"""Header fields looked at at all: 10,000 Received lines above From are still read."""
+# What a message needs to be read, threaded and classified. MTAs put their
+# trace fields (Received, DKIM, ARC, ...) on top, so past MAX_HEADERS these are
+# the ones still worth keeping.
+_ESSENTIAL_HEADERS = frozenset(
+    {
+        *("from", "sender", "reply-to", "to", "cc", "subject", "date", "message-id"),
+        *("in-reply-to", "references", "mime-version", "content-type"),
+        *("content-transfer-encoding", "content-disposition", "return-path", "auto-submitted"),
+        *("precedence", "list-id", "list-unsubscribe", "x-original-from", "x-original-sender"),
+        *("x-autoreply", "x-autorespond", "x-auto-response-suppress", "x-failed-recipients"),
+        *("delivered-to", "x-original-to", "x-forwarded-for", "x-forwarded-to", "resent-from"),
+    }
+)
 MAX_HEADER_VALUE = 64 * 1024
 """Characters kept of one header value."""
 MAX_MIME_DEPTH = 20
@@ -348,6 +364,7 @@ def _addresses(values: Iterable[str], repairs: _Repairs) -> list[Address]:
             repairs.add("address header too long truncated")
             value = value[:_MAX_ADDRESS_HEADER]
         capped.append(value)
+    capped = [_tidy_mailbox_syntax(v) for v in capped]
     pairs = getaddresses(capped)
     if not any("@" in addr for _, addr in pairs) and any("=?" in v for v in capped):
         # Some senders encode the whole "Name <addr>" as one encoded word.
@@ -356,16 +373,50 @@ def _addresses(values: Iterable[str], repairs: _Repairs) -> list[Address]:
             pairs = getaddresses(decoded)
             repairs.add("encoded address decoded")
     out: list[Address] = []
+    pending: list[str] = []
     for name, addr in pairs:
         addr = _clean_value(addr)
         if not addr:
             continue
         clean_name = " ".join(_decode_header(name, repairs).split()).strip("\"' ")
+        if "@" not in addr and not clean_name and len(addr) <= 64:
+            # A display name with an unquoted comma ("Doe, Jane <jane@x>") splits
+            # off a bogus "address": it is the start of the next mailbox's name.
+            pending.append(" ".join(_decode_header(addr, repairs).split()))
+            out.append(Address(name="", address=addr))
+            continue
+        if pending and "@" in addr:
+            clean_name = ", ".join([*pending, clean_name] if clean_name else pending)
+        pending = []
         out.append(Address(name=clean_name, address=addr))
     with_at = [a for a in out if "@" in a.address]
-    # A display name with an unquoted comma ("Doe, Jane <jane@x>") splits off
-    # a bogus "address"; drop such pieces when real addresses are present.
     return with_at if with_at else out
+
+
+_MAILTO_ANGLE = re.compile(r"<\s*mailto:", re.IGNORECASE)
+_BRACKETED_ADDRESS = re.compile(
+    r"\[\s*(?:mailto:)?([^\[\]\s@<>]+@[^\[\]\s<>]+?)\s*\]", re.IGNORECASE
+)
+_TRAILING_ADDRESS = re.compile(
+    r"^([^<>\"(),;@]{1,200}?)\s+([^\s<>\"(),;@]{1,64}@[^\s<>\"(),;@]{1,255})\s*$"
+)
+
+
+def _tidy_mailbox_syntax(value: str) -> str:
+    """Rewrite the mailbox forms clients get wrong into ``Name <addr>``.
+
+    ``Name <mailto:addr>`` and ``Name [addr]`` (Outlook copies), and a bare
+    ``Name addr`` that ``getaddresses`` would read as one odd address.
+    """
+    if "mailto:" in value.lower():
+        value = _MAILTO_ANGLE.sub("<", value)
+    if "<" not in value and "[" in value:
+        value = _BRACKETED_ADDRESS.sub(r"<\1>", value)
+    if "<" not in value and "@" in value:
+        bare = _TRAILING_ADDRESS.match(value)
+        if bare is not None:
+            value = f"{bare.group(1)} <{bare.group(2)}>"
+    return value
 
 
 # --- MIME parameters ---------------------------------------------------------
@@ -455,7 +506,9 @@ def _content_id(value: str | None) -> str | None:
 def _part_headers(part: Message) -> dict[str, str]:
     """The first value of each header of a MIME part, lower-case names, raw."""
     wanted: dict[str, str] = {}
-    for name, value in part.raw_items():
+    for count, (name, value) in enumerate(part.raw_items()):
+        if count >= _MAX_HEADER_SCAN:
+            break
         wanted.setdefault(name.lower(), value)
     return wanted
 
@@ -661,23 +714,20 @@ def _build(msg: Message, size: int, repairs: _Repairs, depth: int, budget: _Budg
     headers: list[tuple[str, str]] = []
     first: dict[str, str] = {}
     address_values: dict[str, list[str]] = {}
-    for name, value in msg.raw_items():
+    for count, (name, value) in enumerate(msg.raw_items()):
         key = name.lower()
-        if len(headers) >= MAX_HEADERS:
-            # Past the cap only a field's first occurrence is kept (up to twice the cap): a
-            # long trace block (Received: lines go on top) must not hide From, Subject or
-            # Message-ID below it.
-            if key in first:
-                continue
-            if len(headers) >= 2 * MAX_HEADERS:
+        if count >= MAX_HEADERS and (
+            count >= _MAX_HEADER_SCAN or key not in _ESSENTIAL_HEADERS or key in first
+        ):
+            repairs.add(f"more than {MAX_HEADERS} headers truncated")
+            if count >= _MAX_HEADER_SCAN:
                 break
+            continue
         unfolded = _unfold(value, repairs)
         first.setdefault(key, unfolded)
         if key in ("to", "cc"):
             address_values.setdefault(key, []).append(unfolded)
         headers.append((name, _decode_header(unfolded, repairs)))
-    if len(headers) < len(msg):
-        repairs.add(f"more than {MAX_HEADERS} headers truncated")
     if not headers and size:
         repairs.add("no headers")
 

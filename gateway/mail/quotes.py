@@ -20,7 +20,9 @@ How it decides, in order:
 2. **Text markers**, the first one wins (only unquoted lines are looked at):
    an attribution line ("On <date>, <name> wrote:" in 17 languages, wrapped
    over up to three lines), an Outlook-style header block (From/Sent/To/Subject
-   in those languages, optionally after a line of underscores), an
+   in those languages, optionally after a line of underscores; the labels and
+   separator phrases are shared with :mod:`gateway.mail.forward_markers`), a
+   Lotus Notes header (author and date, then To:/cc:/Subject:), an
    "-----Original Message-----" or forward separator line. An attribution
    that is directly followed by ``>``-quoted lines only introduces that quote;
    any other marker cuts everything after it.
@@ -35,13 +37,15 @@ How it decides, in order:
    footer (a line of underscores, then "... mailing list" / "listinfo" /
    "unsubscribe") at the very end.
 
-The sign-off rule: a closing such as "Best regards," / "Mit freundlichen Grüßen"
-followed by the sender's name is **kept**. It is part of what the person wrote
-in this message (and often the only place their name appears), and telling a
-typed name from an auto-inserted signature block without a delimiter is a
-guess; only delimited signatures and client footers are cut. This matches the
-convention of the common reply parsers, which a human judging "the new text"
-also follows.
+The sign-off rule: the issue counts "common sign-off blocks" as signature, and
+so do multilingual reply parsers such as mail-parser-reply. A closing line
+("Best regards,", "Mit freundlichen Grüßen", "Cordialement", ... in the issue's
+17 languages, table ``SIGN_OFFS``), alone or with a name ("Cheers, Anna"), near
+the end and followed only by signature-like lines (name, title, company, phone,
+links, a legal disclaimer; no question, no postscript), starts the sign-off
+block, which goes to ``signature``; so does a name alone on the last line
+("...works fine.\n\nAnna"). A lone "Thanks" without comma or name, a closing
+followed by more message, and a message that is nothing but a closing stay.
 
 All regexes are compiled once, anchored, with bounded repetition, and are only
 tried on lines that pass a cheap test (ends with a colon, starts with dashes,
@@ -53,9 +57,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from gateway.mail.forward_markers import HEADER_LABELS, SEPARATOR_PHRASES
 from gateway.mail.html import html_to_text
 
-__all__ = ["ReplyText", "extract_reply"]
+__all__ = ["ReplyText", "extract_reply", "is_placeholder_text", "strip_signature"]
 
 MAX_SCAN_CHARS = 64 * 1024
 """Markers are searched in this much text (and HTML structure in 4x as much)."""
@@ -207,6 +212,8 @@ _STRICT_ATTRIBUTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("pt", r"^(?:Em|No dia)\b.{4,400}?\bescreveu\s?:$"),
         ("sv/da", r"^Den\b.{4,400}?\bskrev\b.{0,300}?:$"),
         ("pl", r"^W dniu\b.{4,400}?\b(?:napisał(?:\(a\)|a)?|pisze)\s?:$"),
+        # Apple Mail (pl): "Wiadomość napisana przez <name> w dniu <date>, o godz. <time>:"
+        ("pl", r"^Wiadomość napisana przez\b.{4,400}?:$"),
         ("cs", r"^Dne\b.{4,400}?\bnapsal(?:\(a\)|a)?\s?:$"),
         ("zh", r"^在.{4,400}?(?:写道|寫道)\s?[:：]$"),
     )
@@ -217,6 +224,8 @@ _DATED_ATTRIBUTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (label, re.compile(pattern, re.IGNORECASE))
     for label, pattern in (
         ("en", r"\b(?:wrote|writes)\s?:$"),
+        # Lotus Notes / HCL Notes: "<name> wrote on 03/03/2025 10:15:00 AM:"
+        ("en", r"\bwrote on\b.{4,80}?:$"),
         ("de", r"\bschrieb\s.{1,300}?:$|\bschrieb\s?:$"),
         ("nl", r"\bschreef\s.{1,300}?:$|\bhet volgende geschreven\s?:$"),
         ("fr", r"\ba\s+écrit\s?:$"),
@@ -224,12 +233,15 @@ _DATED_ATTRIBUTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("it", r"\bha\s+scritto\s?:$"),
         ("pt", r"\bescreveu\b.{0,120}?:$"),
         ("sv/da/no", r"\bskrev\s.{1,300}?:$|\bskrev\s?:$"),
-        ("fi", r"\bkirjoitti\s?:$"),
+        # Gmail and Thunderbird (fi) put the date after the verb:
+        # "<name> kirjoitti 3.3.2025 klo 10.15:"
+        ("fi", r"\bkirjoitti\b.{0,80}?:$"),
         ("pl", r"\b(?:napisał(?:\(a\)|a)?|pisze)\s?:$"),
         ("cs", r"\bnapsal(?:\(a\)|a)?\s?:$"),
         ("ru", r"(?:пишет|написал(?:\(а\)|а)?)\s?:$"),
         ("tr", r"\byazdı\s?[:：]$"),
-        ("ja", r"(?:のメッセージ|書きました|wrote)\s?[:：]$"),
+        # Gmail (ja) "... <addr>:"; Apple Mail (ja) "2025/03/03 10:15、<name> <addr>のメール:"
+        ("ja", r"(?:のメッセージ|のメール|書きました|wrote)\s?[:：]$"),
         ("zh", r"(?:写道|寫道)\s?[:：]$"),
     )
 )
@@ -277,6 +289,13 @@ _FORWARD_WORDS = re.compile(
     re.IGNORECASE,
 )
 _UNDERSCORES = re.compile(r"^_{8,}\s*$")
+# Every separator phrase the forward reader knows, folded (one table for both).
+_SEPARATOR_WORDS: dict[str, str] = {
+    " ".join(phrase.casefold().split()): (
+        "forward separator" if says_forward else "original message separator"
+    )
+    for phrase, says_forward, _where in SEPARATOR_PHRASES
+}
 
 # Header keys of Outlook-style blocks, lower-cased, by kind.
 _HEADER_KINDS: dict[str, str] = {}
@@ -307,6 +326,11 @@ for _kind, _keys in (
 ):
     for _key in _keys.split():
         _HEADER_KINDS[_key.replace("_", " ")] = _kind
+# The labels the forward reader knows (one table for both readers, so a label
+# added for forwards also cuts quoted history); Cc counts as To here.
+for _key, _field in HEADER_LABELS.items():
+    if _field != "other":
+        _HEADER_KINDS.setdefault(_key, "to" if _field == "cc" else _field)
 _HEADER_LINE = re.compile(r"^[ \t]*\*{0,2}[ \t]*([^\W\d_][\w .'’-]{0,24}?)[ \t]*\*{0,2}[ \t]*[:：]")
 
 _QUOTE_LINE = re.compile(r"^[ \t]{0,3}>")
@@ -319,7 +343,7 @@ _FOOTER = re.compile(
     r"|Von meinem .{1,60} gesendet\.?|Gesendet (?:von|mit|vom|aus) .{1,60}"
     r"|Von .{1,40} gesendet\.?"
     r"|Envoyé (?:de|depuis|à partir de|avec) .{1,60}|Obtenir Outlook pour .{1,30}"
-    r"|(?:Verstuurd|Verzonden) (?:vanaf|met|via|van) .{1,60}|Outlook voor .{1,20} downloaden"
+    r"|(?:Verstuurd|Verzonden) (?:vanaf|vanuit|met|via|van) .{1,60}|Outlook voor .{1,20} downloaden"
     r"|Enviado (?:desde|do|de|con|com|a partir do) .{1,60}|Obtener Outlook para .{1,30}"
     r"|Obter o Outlook para .{1,30}"
     r"|Inviato (?:da|dal|con) .{1,60}|Scarica Outlook per .{1,30}"
@@ -330,9 +354,23 @@ _FOOTER = re.compile(
     r"|Odesláno (?:z|ze) .{1,60}|Stáhněte si Outlook .{1,40}"
     r"|Отправлено (?:с|из|через|со) .{1,60}|Получите Outlook для .{1,30}"
     r"|.{1,40} gönderildi\.?|.{1,40}(?:'dan|'den) gönderildi\.?"
-    r"|.{1,40}から送信|发自我的.{1,40}|從我的.{1,40}傳送|发送自.{1,40}|來自我的.{1,40})$",
+    r"|.{1,40}から送信|发自我的.{1,40}|從我的.{1,40}傳送|发送自.{1,40}|來自我的.{1,40}"
+    r"|从.{1,40}发送|從.{1,40}傳送)$",
     re.IGNORECASE,
 )
+# Footers that are whole sentences: K-9 Mail, mail.com, GMX / WEB.DE apps and their translations.
+_LONG_FOOTER = re.compile(
+    r"^(?:Sent from my .{1,80} with .{1,40}\. Please excuse my brevity\.?"
+    r"|.{1,80}Please excuse my brevity\.?"
+    r"|Von meinem .{1,80} mit .{1,40} gesendet\..{0,80}"
+    r"|Diese Nachricht wurde von meinem .{1,80} mit .{1,40} gesendet\.?"
+    r"|Envoyé de mon .{1,80} avec .{1,40}\. Veuillez excuser (?:ma|la) brièveté\.?"
+    r"|Enviado desde mi .{1,80} con .{1,40}\. Disculpa(?:d)? (?:mi|la) brevedad\.?"
+    r"|Inviato dal mio .{1,80} con .{1,40}\. Scusate la brevità\.?"
+    r"|Verzonden van mijn .{1,80} met .{1,40}\. Excuses voor de beknoptheid\.?)$",
+    re.IGNORECASE,
+)
+_MAX_LONG_FOOTER_LINE = 200
 # A footer is a short phrase; a longer line starting "Sent from my ..." is a sentence.
 _MAX_FOOTER_LINE = 100
 _MAX_FOOTER_WORDS = 8
@@ -363,7 +401,7 @@ def extract_reply(text: str, html: str | None = None) -> ReplyText:
         marked = _mark_html(html)
         if marked is not None:
             source, html_label = marked
-        elif not text.strip():
+        elif not text.strip() or is_placeholder_text(text):
             source = html_to_text(html)
     source = source[:MAX_TEXT_CHARS].replace("\r\n", "\n").replace("\r", "\n")
     lines = source.split("\n")
@@ -380,6 +418,37 @@ def extract_reply(text: str, html: str | None = None) -> ReplyText:
         signature="\n".join(signature).strip("\n"),
         method=method,
     )
+
+
+# The text part some senders put beside the real HTML body: a notice, not text.
+_PLACEHOLDER = re.compile(
+    r"^\W*(?:this (?:is an? )?(?:message|e-?mail) (?:is )?(?:in|formatted (?:in|as)|contains) html"
+    r"|this is an? (?:html|multi-?part) (?:message|e-?mail)"
+    r"|to view this (?:message|e-?mail)|(?:your|this) (?:e-?mail|mail) (?:client|program|reader|"
+    r"application) (?:does not|doesn't|cannot|can't|is not able to) (?:support|display|show)"
+    r"|please (?:use|enable|switch to) an? html|html content only"
+    r"|diese (?:nachricht|e-mail) (?:ist|wurde) (?:im|in) html"
+    r"|ce message est au format html)",
+    re.IGNORECASE,
+)
+_MAX_PLACEHOLDER = 300
+
+
+def is_placeholder_text(text: str) -> bool:
+    """Whether a text part is only a notice that the message is in HTML."""
+    stripped = text.strip()
+    return len(stripped) <= _MAX_PLACEHOLDER and _PLACEHOLDER.match(stripped) is not None
+
+
+def strip_signature(text: str) -> tuple[str, str]:
+    """``(body, signature)``: ``text`` without its delimited signature or client footer.
+
+    The rules are the signature rules of :func:`extract_reply` (``"-- "``,
+    "Sent from my iPhone" and its translations, list footers); no quote is cut.
+    """
+    lines = text[:MAX_TEXT_CHARS].replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    body, signature, _label = _strip_signature(lines)
+    return "\n".join(body).strip("\n"), "\n".join(signature).strip("\n")
 
 
 def _is_blank(line: str) -> bool:
@@ -473,17 +542,67 @@ def _hard_marker(lines: list[str], index: int, stripped: str) -> tuple[int, str]
         separator = _SEPARATOR.match(stripped)
         if separator is not None:
             words = separator.group("words").strip(" -=*")
-            if _ORIGINAL_WORDS.match(words):
+            known = _SEPARATOR_WORDS.get(" ".join(words.casefold().split()))
+            if _ORIGINAL_WORDS.match(words) or known == "original message separator":
                 return index, "original message separator"
-            if _FORWARD_WORDS.match(words):
+            if _FORWARD_WORDS.match(words) or known == "forward separator":
                 return index, "forward separator"
             if _LOOSE_ATTRIBUTION_WORDS.search(words) and _DATE_HINT.search(words):
                 return index, "zoho attribution line"
-    if _FORWARD_INTRO.match(stripped):
+    if (
+        _FORWARD_INTRO.match(stripped)
+        or _LEAD_SEPARATOR.match(stripped)
+        or (
+            stripped[-1] in ":："
+            and _SEPARATOR_WORDS.get(" ".join(stripped[:-1].casefold().split()))
+            == "forward separator"
+        )
+    ):
         return index, "forward separator"
+    if ("/" in stripped or (index + 1 < len(lines) and "/" in lines[index + 1][:12])) and (
+        _notes_header(lines, index, stripped)
+    ):
+        return index, "notes header block"
     if (":" in stripped[:40] or "：" in stripped[:40]) and _header_block(lines, index):
         return index, "outlook header block"
     return None
+
+
+# Lotus Notes and mutt name the forwarder or author after the dashes, and Notes
+# wraps the line: "----- Forwarded by Bob/ACME on 03/03/2025" + "10:20 AM -----".
+_LEAD_SEPARATOR = re.compile(
+    r"^-{3,}\s*(?:Forwarded by|Forwarded message from|Weitergeleitet von|Réacheminé par"
+    r"|Doorgestuurd door|Inoltrato da|Reenviado por)\s",
+    re.IGNORECASE,
+)
+_NOTES_DATE = r"\d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?"
+_NOTES_ON = re.compile(rf"^[^:]{{1,200}}?\s(?:on|am|le|el|il|op)\s{_NOTES_DATE}$", re.IGNORECASE)
+_NOTES_DATE_LINE = re.compile(rf"^{_NOTES_DATE}$", re.IGNORECASE)
+
+
+def _notes_header(lines: list[str], index: int, stripped: str) -> bool:
+    """Lotus Notes' quoted header: '<author> on <date>' (or the date on the next
+    line), then To: and Subject: lines without a From label."""
+    if _NOTES_ON.match(stripped) is not None:
+        start = index + 1
+    else:
+        date = _next_nonblank(lines, index + 1, 1)
+        if date is None or _NOTES_DATE_LINE.match(lines[date].strip()) is None:
+            return False
+        start = date + 1
+    kinds: list[str] = []
+    for j in range(start, min(len(lines), start + 12)):
+        if not lines[j].strip():
+            continue
+        kind = _header_kind(lines[j].replace("\u00a0", " "))
+        if kind is None:
+            if not kinds or kinds[-1] != "to":
+                return False
+            continue  # a wrapped recipient list
+        kinds.append(kind)
+        if kind == "subject":
+            return kinds[0] == "to"
+    return False
 
 
 _LOOSE_ATTRIBUTION_WORDS = re.compile(
@@ -607,7 +726,233 @@ _LIST_FOOTER = re.compile(
 )
 
 
+# Closings people type before their name, per language (lower-case). A line that
+# is one of these (optionally with the name after it, "Cheers, Anna") starts
+# the sign-off block at the end of the new text.
+SIGN_OFFS: tuple[tuple[str, str], ...] = (
+    (
+        "en",
+        "best regards|kind regards|warm regards|warmest regards|regards|best wishes|best"
+        "|all the best|cheers|thanks|thank you|many thanks|thanks a lot|thanks again"
+        "|thanks so much|thank you very much|thanks in advance|sincerely|yours sincerely"
+        "|yours truly|yours faithfully|respectfully|kind regards and thanks|br|rgds|thx"
+        "|take care|with thanks|thanks and regards|thanks & regards|thanks and best regards"
+        "|many thanks and best regards|many thanks and kind regards|best regards and thanks"
+        "|have a nice day|have a great day|have a good day|have a nice weekend|have a great weekend"
+        "|talk soon|speak soon|warmly|yours|with best regards|with kind regards",
+    ),
+    (
+        "de",
+        "mit freundlichen grüßen|mit freundlichen grüssen|mit freundlichem gruß|mfg"
+        "|freundliche grüße|freundliche grüsse|viele grüße|viele grüsse|beste grüße|beste grüsse"
+        "|liebe grüße|liebe grüsse|herzliche grüße|herzliche grüsse|schöne grüße|grüße|grüsse|gruß"
+        "|gruss|lg|vg|danke|vielen dank|besten dank|danke und gruß|danke und viele grüße"
+        "|schönen tag|schönen tag noch|einen schönen tag|schönes wochenende|bis bald",
+    ),
+    (
+        "fr",
+        "cordialement|bien cordialement|très cordialement|bien à vous|salutations"
+        "|meilleures salutations|sincères salutations|merci|merci beaucoup|merci d'avance"
+        "|merci d’avance|bonne journée|bonne soirée|amicalement|à bientôt|bien amicalement",
+    ),
+    (
+        "es",
+        "saludos|un saludo|saludos cordiales|atentamente|cordialmente|gracias|muchas gracias"
+        "|un abrazo|un cordial saludo",
+    ),
+    (
+        "it",
+        "cordiali saluti|saluti|distinti saluti|grazie|grazie mille|buona giornata|un saluto"
+        "|cordialmente",
+    ),
+    (
+        "pt",
+        "atenciosamente|cumprimentos|melhores cumprimentos|abraços|abraço|obrigado|obrigada"
+        "|att|att.|saudações|grato|grata",
+    ),
+    (
+        "nl",
+        "met vriendelijke groet|met vriendelijke groeten|vriendelijke groet|vriendelijke groeten"
+        "|mvg|groeten|groet|hartelijke groet|hartelijke groeten|bedankt|dank je|dank u"
+        "|alvast bedankt",
+    ),
+    (
+        "sv",
+        "med vänliga hälsningar|vänliga hälsningar|mvh|hälsningar|hälsning|bästa hälsningar"
+        "|tack|tack så mycket|tack på förhand",
+    ),
+    (
+        "da",
+        "med venlig hilsen|venlig hilsen|hilsen|de bedste hilsner|bedste hilsner|vh|tak|mange tak",
+    ),
+    ("no", "med vennlig hilsen|vennlig hilsen|beste hilsen|takk|tusen takk"),
+    ("fi", "ystävällisin terveisin|terveisin|parhain terveisin|kiitos|kiittäen|t."),
+    (
+        "pl",
+        "pozdrawiam|z poważaniem|z powazaniem|pozdrawiam serdecznie|serdecznie pozdrawiam"
+        "|dziękuję|dziekuje|dzięki|z wyrazami szacunku|pozdrowienia",
+    ),
+    ("cs", "s pozdravem|děkuji|díky|zdravím|s úctou|s přáním hezkého dne|hezký den"),
+    (
+        "ru",
+        "с уважением|спасибо|всего доброго|всего хорошего|с наилучшими пожеланиями"
+        "|заранее спасибо|благодарю",
+    ),
+    ("tr", "saygılarımla|iyi çalışmalar|teşekkürler|teşekkür ederim|selamlar|sevgiler|iyi günler"),
+    (
+        "ja",
+        "よろしくお願いいたします|よろしくお願いします|よろしくお願い致します|宜しくお願いいたします"
+        "|以上、よろしくお願いいたします|以上です|ありがとうございます",
+    ),
+    ("zh", "此致|此致敬礼|谢谢|祝好|顺祝商祺|敬礼|祝商祺|多谢|感谢"),
+)
+_SIGN_OFF_WORDS = "|".join(
+    sorted(
+        {re.escape(phrase) for _lang, phrases in SIGN_OFFS for phrase in phrases.split("|")},
+        key=len,
+        reverse=True,
+    )
+)
+# The closing and its own punctuation; a name may follow on the same line.
+_SIGN_OFF = re.compile(rf"^(?:{_SIGN_OFF_WORDS})(?![^\W\d_])\s*[,.!。！、:]*", re.IGNORECASE)
+_SIGN_OFF_ALONE = re.compile(rf"^(?:{_SIGN_OFF_WORDS})\s*[.!。！、:]*\s*$", re.IGNORECASE)
+# "-Anna" or "/John": a name set off by a dash or slash on its own line.
+_DASH_NAME = re.compile(r"^[-/–—](?P<name>[^\W\d_].{0,40})$")
+_POSTSCRIPT = re.compile(r"^(?:p\.?\s?s\.?|ps)\b", re.IGNORECASE)
+# A name alone on the last line: 1-3 capitalised words, or 2-4 CJK characters.
+_NAME_LINE = re.compile(
+    r"^(?:[^\W\d_][^\W\d_'’.-]*(?:[-'’][^\W\d_]+)*\.?(?:\s[^\W\d_][^\W\d_'’.-]*(?:[-'’][^\W\d_]+)*\.?){0,2}"
+    r"|[\u3040-\u30ff\u4e00-\u9fff]{2,4})$"
+)
+# Words a reply may end on that are no names.
+_NOT_NAMES = frozenset(
+    {
+        *("yes", "no", "ok", "okay", "thanks", "thank", "sure", "done", "fine", "great"),
+        *("perfect", "correct", "right", "agreed", "bye", "hi", "hello", "ja", "nein", "danke"),
+        *("gerne", "genau", "richtig", "oui", "non", "merci", "parfait", "si", "sí", "gracias"),
+        *("vale", "claro", "sì", "grazie", "certo", "sim", "não", "obrigado", "obrigada", "tak"),
+        *("nej", "kiitos", "joo", "ei", "dzięki", "nie", "díky", "ano", "ne", "да", "нет"),
+        *("спасибо", "evet", "hayır", "teşekkürler"),
+    }
+)
+_NAME_PARTICLES = frozenset(
+    {"de", "van", "von", "der", "den", "da", "di", "le", "la", "du", "del", "dos", "das", "y", "e"}
+)
+_MAX_SIGN_OFF_TAIL = 12
+"""Non-empty lines (name, title, company, phone, ...) a sign-off block may have."""
+
+
+def _cut_sign_off(lines: list[str]) -> tuple[list[str], list[str]]:
+    """Split the closing and what follows it off the end: (body, sign-off block).
+
+    Only a closing near the end counts (at most ``_MAX_SIGN_OFF_TAIL`` lines
+    after it, no postscript among them), with text of the message before it; a
+    closing with nothing after it needs a comma or a name ("Thanks," and
+    "Cheers, Anna", not "Thanks").
+    """
+    content = [i for i, line in enumerate(lines) if line.strip()]
+    if len(content) < 2:
+        return lines, []
+    for position, index in enumerate(content[1:], start=1):
+        tail = content[position + 1 :]
+        if len(tail) > _MAX_SIGN_OFF_TAIL:
+            continue
+        line = lines[index].strip().replace("\u00a0", " ")
+        if len(line) > 60:
+            continue
+        if not _is_sign_off(line) and not (
+            # "-Anna" as the last line, not the last item of a "-item" list
+            not tail
+            and _is_dash_name(line)
+            and lines[content[position - 1]].lstrip()[:1] not in "-–—*•"
+        ):
+            continue
+        if not tail and _SIGN_OFF_ALONE.match(line) is not None:
+            continue  # "Thanks" alone may be the message; "Thanks," or "Thanks, Anna" is not
+        if any(_POSTSCRIPT.match(lines[i].strip()) for i in tail):
+            continue
+        if not all(_is_signature_line(lines[i].strip()) for i in tail):
+            continue  # the message goes on after the "Thanks,"
+        return lines[:index], lines[index:]
+    last = lines[content[-1]].strip()
+    before = lines[content[-1] - 1].rstrip()
+    if (
+        _is_name(last)
+        and not _is_sign_off(lines[content[-2]].strip())
+        # set apart by a blank line or after a finished sentence, not a list's last item
+        and (not before or before.endswith((".", "!", "?", ",", "。", "！", "？")))
+    ):
+        # "...works fine.\n\nAnna": the name alone is the sign-off.
+        return lines[: content[-1]], lines[content[-1] :]
+    return lines, []
+
+
+_DISCLAIMER = re.compile(
+    r"confidential|disclaimer|intended (?:only )?for|privileged|prohibited|unauthori[sz]ed"
+    r"|registered (?:office|in)|vertraulich|amtsgericht|registergericht|geschäftsführ|hrb\b"
+    r"|confidentiel|confidencial|riservat|vertrouwelijk|konfidentiell|fortrolig|poufn|důvěrn"
+    r"|конфиденциальн|gizli",
+    re.IGNORECASE,
+)
+_MAX_SIGNATURE_WORDS = 12
+
+
+def _is_signature_line(line: str) -> bool:
+    """Whether a line after a closing can be signature: a name, title, company,
+    address, phone or link line, or a legal disclaimer, but no question or prose."""
+    if line.endswith(("?", "？")):
+        return False
+    return len(line.split()) <= _MAX_SIGNATURE_WORDS or _DISCLAIMER.search(line) is not None
+
+
+def _is_dash_name(line: str) -> bool:
+    """ "-Anna" or "/John": a name right after a dash or slash (not a "- item" of a list)."""
+    found = _DASH_NAME.match(line)
+    return found is not None and _is_name(found.group("name"))
+
+
+def _is_sign_off(line: str) -> bool:
+    """Whether a line is a closing, alone or with a name.
+
+    "Cheers, Anna" is one; "Thanks, it works." is a sentence.
+    """
+    head = _SIGN_OFF.match(line)
+    if head is None:
+        return False
+    rest = line[head.end() :].strip()
+    return not rest or _is_name(rest)
+
+
+def _is_name(line: str) -> bool:
+    """Whether a line is a person's name and nothing else ("Anna", "Jan de Vries", "山田")."""
+    if len(line) > 40 or _NAME_LINE.match(line) is None:
+        return False
+    words = line.split()
+    if any(w.strip(".").casefold() in _NOT_NAMES for w in words):
+        return False
+    if line.endswith(".") and len(words[-1]) > 2:
+        return False  # "Sam L." ends with an initial; "Second answer." is a sentence
+    # Names are capitalised ("Jan de Vries": only the particles are not); CJK has no case.
+    return (
+        all(not w[0].islower() or w in _NAME_PARTICLES for w in words)
+        and words[0] not in _NAME_PARTICLES
+    )
+
+
 def _strip_signature(lines: list[str]) -> tuple[list[str], list[str], str]:
+    """Split off the signature: (body, signature, label).
+
+    A delimited signature or a client footer first; then the sign-off block
+    ("Best regards,\nAnna Berg\nAcme GmbH") at the end of what is left.
+    """
+    body, signature, label = _strip_delimited(lines)
+    body, sign_off = _cut_sign_off(body)
+    if sign_off:
+        return body, [*sign_off, *signature], f"{label} + sign-off" if label else "sign-off"
+    return body, signature, label
+
+
+def _strip_delimited(lines: list[str]) -> tuple[list[str], list[str], str]:
     """Split off a delimited signature or a client footer: (body, signature, label)."""
     for index, line in enumerate(lines):
         # Mailman and similar list managers append "____\nfoo mailing list\n...".
@@ -623,11 +968,13 @@ def _strip_signature(lines: list[str]) -> tuple[list[str], list[str], str]:
             if len(rest) <= 10:
                 return lines[:index], lines[index + 1 :], "signature delimiter"
         stripped = _LINK.sub("", line.strip().replace("\u00a0", " "))
-        if (
-            stripped
-            and len(stripped) <= _MAX_FOOTER_LINE
-            and stripped.count(" ") < _MAX_FOOTER_WORDS
-            and _FOOTER.match(stripped)
+        if stripped and (
+            (
+                len(stripped) <= _MAX_FOOTER_LINE
+                and stripped.count(" ") < _MAX_FOOTER_WORDS
+                and _FOOTER.match(stripped)
+            )
+            or (len(stripped) <= _MAX_LONG_FOOTER_LINE and _LONG_FOOTER.match(stripped))
         ):
             rest = [rest_line for rest_line in lines[index + 1 :] if rest_line.strip()]
             if len(rest) <= 3:

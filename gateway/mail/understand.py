@@ -12,7 +12,7 @@ from gateway.mail.classify import Classification, OwnIdentity, classify
 from gateway.mail.forwards import Authorship, ForwardPolicy, resolve_authorship, ticket_contact
 from gateway.mail.html import SafeHtml, html_to_text, sanitize_html
 from gateway.mail.message import Address, ParsedMail
-from gateway.mail.quotes import ReplyText, extract_reply
+from gateway.mail.quotes import ReplyText, extract_reply, is_placeholder_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,7 @@ def understand(mail: ParsedMail, context: Context | None = None) -> Understandin
     """Classify, find the author, cut the new text and sanitise the HTML. Never raises."""
     ctx = context or Context()
     text = mail.text
-    if not text.strip() and mail.html:
+    if mail.html and (not text.strip() or is_placeholder_text(text)):
         text = html_to_text(mail.html)
     authorship = resolve_authorship(mail, team_addresses=ctx.team_addresses)
     return Understanding(

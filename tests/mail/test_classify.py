@@ -91,6 +91,39 @@ KINDS: list[tuple[str, MailKind, str]] = [
     ("gmail-human-forwarded-bounce.eml", MailKind.NORMAL, "no rule matched"),
     ("ios-mail-normal.eml", MailKind.NORMAL, "no rule matched"),
     ("outlook-human-out-of-office-announcement.eml", MailKind.NORMAL, "no rule matched"),
+    # breadth: more languages, responders and bounce formats
+    ("lotus-notes-auto-subject-en.eml", MailKind.AUTO_REPLY, "(Lotus Notes)"),
+    ("lotus-notes-oof-template-body-en.eml", MailKind.AUTO_REPLY, "This is an automated"),
+    ("exchange2003-ndr-mixed-en.eml", MailKind.BOUNCE, "subject 'Undeliverable'"),
+    ("exchange2003-ndr-unknown-words-de.eml", MailKind.BOUNCE, "returning a message"),
+    ("apache-james-sms-gateway-bounce-en.eml", MailKind.BOUNCE, "body 'Invalid user'"),
+    ("icloud-vacation-archived-en.eml", MailKind.AUTO_REPLY, "out-of-office text 'Thank"),
+    ("webde-vacation-archived-de.eml", MailKind.AUTO_REPLY, "out-of-office text 'Vielen"),
+    ("outlook-human-away-but-answers-en.eml", MailKind.NORMAL, "no rule matched"),
+    ("gmail-human-short-reply-en.eml", MailKind.NORMAL, "no rule matched"),
+    ("exchange2010-oof-nl.eml", MailKind.AUTO_REPLY, "subject 'Automatisch antwoord:'"),
+    ("exchange2010-oof-it.eml", MailKind.AUTO_REPLY, "subject 'Risposta automatica:'"),
+    ("exchange2010-oof-pt.eml", MailKind.AUTO_REPLY, "subject 'Resposta automática:'"),
+    ("exchange2010-oof-sv.eml", MailKind.AUTO_REPLY, "subject 'Automatiskt svar:'"),
+    ("exchange2010-oof-da.eml", MailKind.AUTO_REPLY, "subject 'Automatisk svar:'"),
+    ("exchange2010-oof-fi.eml", MailKind.AUTO_REPLY, "subject 'Automaattinen vastaus:'"),
+    ("exchange2010-oof-pl.eml", MailKind.AUTO_REPLY, "subject 'Odpowiedź automatyczna:'"),
+    ("exchange2010-oof-cs.eml", MailKind.AUTO_REPLY, "subject 'Automatická odpověď:'"),
+    ("exchange2010-oof-ru.eml", MailKind.AUTO_REPLY, "subject 'Автоматический ответ:'"),
+    ("exchange2010-oof-tr.eml", MailKind.AUTO_REPLY, "subject 'Otomatik yanıt:'"),
+    ("exchange2010-oof-zh.eml", MailKind.AUTO_REPLY, "subject '自动回复:'"),
+    ("aol-vacation-suffix-en.eml", MailKind.AUTO_REPLY, "subject '(Automatic Response)'"),
+    ("responder-sentence-subject-en.eml", MailKind.AUTO_REPLY, "'I am out of the office'"),
+    ("helpdesk-ack-no-auto-headers-en.eml", MailKind.AUTO_REPLY, "subject 'Ticket Received'"),
+    ("zendesk-ack-en.eml", MailKind.AUTO_REPLY, "Auto-Submitted: auto-generated"),
+    ("jira-service-desk-en.eml", MailKind.AUTO_REPLY, "Auto-Submitted: auto-generated"),
+    ("mimecast-rejected-en.eml", MailKind.BOUNCE, "MAILER-DAEMON/postmaster sender and subj"),
+    ("domino-delivery-failure-en.eml", MailKind.BOUNCE, "MAILER-DAEMON/postmaster sender and subj"),
+    ("amazon-ses-dsn-en.eml", MailKind.BOUNCE, "multipart/report; report-type=delivery-s"),
+    ("mailru-bounce-ru.eml", MailKind.BOUNCE, "MAILER-DAEMON/postmaster sender and subj"),
+    ("gmail-human-ticket-received-reply.eml", MailKind.NORMAL, "no rule matched"),
+    ("outlook-human-thank-you-new-mail.eml", MailKind.NORMAL, "no rule matched"),
+    ("apple-human-absence-reply.eml", MailKind.NORMAL, "no rule matched"),
 ]
 
 
@@ -467,3 +500,29 @@ def test_classify_and_read_bounce_never_raise_on_odd_values(mail: ParsedMail) ->
     result = classify(mail, OWN)
     assert isinstance(result, Classification)
     assert isinstance(read_bounce(mail), BounceInfo)
+
+
+@pytest.mark.parametrize(
+    ("subject", "headers", "kind"),
+    [
+        ("Re: Order (Automatic Response)", b"", MailKind.AUTO_REPLY),
+        ("Order 4711 [Auto-Reply]", b"", MailKind.AUTO_REPLY),
+        ("[Auto-Reply] Order 4711", b"", MailKind.AUTO_REPLY),
+        ("(Out of Office) Re: Order 4711", b"", MailKind.AUTO_REPLY),
+        ("I'm currently out of the office", b"In-Reply-To: <a@b.example>\n", MailKind.AUTO_REPLY),
+        ("Request received: Order 4711", b"References: <a@b.example>\n", MailKind.AUTO_REPLY),
+        ("Request received: Order 4711", b"", MailKind.NORMAL),
+        ("Re: Request received: Order 4711", b"In-Reply-To: <a@b.example>\n", MailKind.NORMAL),
+        ("Re: I'm out of the office next week", b"In-Reply-To: <a@b.example>\n", MailKind.NORMAL),
+        ("Why is my ticket received but not answered (automatic response?)", b"", MailKind.NORMAL),
+    ],
+)
+def test_responder_subjects(subject: str, headers: bytes, kind: MailKind) -> None:
+    raw = (
+        b"From: Pat <pat@customer.example>\nTo: support@acme.example\nSubject: "
+        + subject.encode()
+        + b"\n"
+        + headers
+        + b"\nHello\n"
+    )
+    assert classify(parse_message(raw)).kind is kind
