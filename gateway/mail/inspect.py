@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.mail.forwards import ForwardKind
 from gateway.mail.message import Address
 from gateway.mail.parse import parse_message
 from gateway.mail.understand import Context, Understanding, understand
@@ -28,8 +29,11 @@ def describe(seen: Understanding) -> dict[str, Any]:
             "date": original.date.isoformat() if original.date else original.date_text,
             "subject": original.subject,
         }
-    elif authorship.forwarded_by is not None and authorship.author is not None:
-        # A group relay: the author is the original sender; the message itself is the original.
+    elif authorship.kind is ForwardKind.GROUP_RELAY and authorship.author is not None:
+        # A group relay rewrote From: the author is the original sender, and the message
+        # itself is the original. (A server-side forward left From as it was: no original
+        # sender to name, and none is invented; forwarded_by and delivered_to say what
+        # happened on the way.)
         original_sender = {
             "name": authorship.author.name,
             "address": authorship.author.address,

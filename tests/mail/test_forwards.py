@@ -1380,3 +1380,33 @@ def test_a_wrapped_fwd_subject_is_a_forward_prefix() -> None:
     assert a.kind is HAND, a.reason
     assert a.author is not None
     assert a.author.address == "kim@example.org"
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "srs-alias-forward-en.eml",
+        "resent-redirect-en.eml",
+        "exchange-rule-redirect-en.eml",
+        "gmail-auto-forward-en.eml",
+    ],
+)
+def test_inspect_names_no_original_sender_for_a_server_forward(fixture: str) -> None:
+    # From was left as it was: the message is the original, so none is invented.
+    from gateway.mail.inspect import inspect_message
+
+    seen = inspect_message((FIXTURES / fixture).read_bytes())
+    assert seen["forward_kind"] == "server_forward"
+    assert seen["original_sender"] is None
+    assert seen["forwarded_by"] is not None
+    assert seen["contact"]["address"] == seen["from"]["address"]
+
+
+def test_inspect_names_the_author_of_a_group_relay() -> None:
+    from gateway.mail.inspect import inspect_message
+
+    seen = inspect_message((FIXTURES / "google-groups-dmarc-en.eml").read_bytes())
+    assert seen["forward_kind"] == "group_relay"
+    assert seen["original_sender"] is not None
+    assert seen["original_sender"]["address"] != seen["from"]["address"]
+    assert seen["original_sender"]["address"] == seen["contact"]["address"]
