@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Engine
 
 from gateway import sdnotify
 from gateway.config.load import load_settings
@@ -30,7 +30,7 @@ from gateway.inbound.smtp import IntakeHandler, load_users, start_listener, tls_
 from gateway.inbound.spool import SpoolWriter
 from gateway.logs import configure_logging
 from gateway.store import tickets as store
-from gateway.store.engine import make_async_engine, make_sync_engine
+from gateway.store.engine import make_sync_engine
 from gateway.store.migrate import upgrade
 
 log = structlog.get_logger("gateway.daemon")
@@ -148,7 +148,7 @@ class Daemon:
         self.paths = Paths(settings.data_dir)
         self.stopping = asyncio.Event()
         self.reload_requested = asyncio.Event()
-        self.engine: AsyncEngine | None = None
+        self.engine: Engine | None = None
         self.handlers: list[IntakeHandler] = []
         self.servers: list[asyncio.Server] = []
         self.worker = WorkerProcess(
@@ -160,7 +160,7 @@ class Daemon:
         cfg = self.settings
         self.paths.create()
         await self._prepare_store()
-        self.engine = make_async_engine(cfg.store_url, pool_size=cfg.store.pool_size)
+        self.engine = make_sync_engine(cfg.store_url, pool_size=cfg.store.pool_size)
         spool = SpoolWriter(self.paths.spool)
         intake = Intake(
             spool,
@@ -194,7 +194,7 @@ class Daemon:
                 worker_task.cancel()
         finally:
             spool.close()
-            await self.engine.dispose()
+            self.engine.dispose()
         log.info("daemon.stopped", accepted=intake.committed, deferred=intake.refused)
         return 0
 

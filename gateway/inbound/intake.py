@@ -1,22 +1,25 @@
 """Group commit: many sessions waiting for their ``250`` share one spool fsync and one commit.
 
 A session hands its message to :meth:`Intake.submit` and waits. One task takes
-every message waiting at that moment, appends them to the spool with a single
-``fdatasync``, inserts their queue rows in a single transaction and only then
-answers them all. While it works, the next group gathers. If any step fails,
-every message of the group gets :class:`TransientError` (SMTP ``451``): none
-is half-accepted, and the sender keeps it and retries.
+every message waiting at that moment and, in one worker thread, appends them to
+the spool with a single ``fdatasync`` and inserts their queue rows in a single
+transaction (a sync connection: one thread hop per group, not one per
+statement as an async driver would take); only then does it answer them all.
+While it works, the next group gathers. If any step fails, every message of
+the group gets :class:`TransientError` (SMTP ``451``): none is half-accepted,
+and the sender keeps it and retries.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.errors import TransientError
 from gateway.inbound.spool import SpoolWriter
@@ -47,7 +50,7 @@ class Intake:
     def __init__(
         self,
         spool: SpoolWriter,
-        engine: AsyncEngine,
+        engine: Engine,
         *,
         node: str,
         batch_max: int = 256,
@@ -62,6 +65,8 @@ class Intake:
         self.on_commit = on_commit
         self._waiting: asyncio.Queue[tuple[Accepted, asyncio.Future[int]]] = asyncio.Queue()
         self._inflight = 0
+        self._writing = threading.Lock()
+        """Held by the thread writing a group; one past its timeout still owns the spool."""
         self.committed = 0
         self.refused = 0
 
@@ -118,27 +123,32 @@ class Intake:
             self.on_commit(len(group))
 
     async def _write(self, messages: list[Accepted]) -> list[int]:
-        try:
-            refs = await asyncio.to_thread(self.spool.append_batch, [m.data for m in messages])
-        except OSError as exc:
-            raise TransientError(f"spool write failed: {exc.strerror or exc}") from exc
-        rows = [
-            NewInbound(
-                node=self.node,
-                source=m.source,
-                sha256=ref.sha256,
-                size=ref.length,
-                segment=ref.segment,
-                offset=ref.offset,
-                peer=m.peer,
-                helo=m.helo,
-                mail_from=m.mail_from,
-                rcpt_to=m.rcpt_to,
-            )
-            for m, ref in zip(messages, refs, strict=True)
-        ]
-        try:
-            return await queue.enqueue(self.engine, rows)
-        except (SQLAlchemyError, OSError) as exc:
-            reason = getattr(exc, "orig", None) or exc
-            raise TransientError(f"queue commit failed: {reason}") from exc
+        return await asyncio.to_thread(self._write_blocking, messages)
+
+    def _write_blocking(self, messages: list[Accepted]) -> list[int]:
+        with self._writing:
+            try:
+                refs = self.spool.append_batch([m.data for m in messages])
+            except OSError as exc:
+                raise TransientError(f"spool write failed: {exc.strerror or exc}") from exc
+            rows = [
+                NewInbound(
+                    node=self.node,
+                    source=m.source,
+                    sha256=ref.sha256,
+                    size=ref.length,
+                    segment=ref.segment,
+                    offset=ref.offset,
+                    peer=m.peer,
+                    helo=m.helo,
+                    mail_from=m.mail_from,
+                    rcpt_to=m.rcpt_to,
+                )
+                for m, ref in zip(messages, refs, strict=True)
+            ]
+            try:
+                with self.engine.begin() as conn:
+                    return queue.enqueue(conn, rows)
+            except (SQLAlchemyError, OSError) as exc:
+                reason = getattr(exc, "orig", None) or exc
+                raise TransientError(f"queue commit failed: {reason}") from exc

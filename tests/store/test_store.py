@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -20,7 +19,7 @@ from gateway.pipeline import Pipeline
 from gateway.store import queue
 from gateway.store import tickets as store
 from gateway.store.blobs import FileBlobStore
-from gateway.store.engine import is_sqlite, make_async_engine, make_sync_engine
+from gateway.store.engine import is_sqlite, make_sync_engine
 from gateway.store.migrate import alembic_config, current_revision, upgrade
 from gateway.store.models import Base
 from gateway.store.queue import NewInbound
@@ -73,12 +72,11 @@ def enqueue(
     mail_from: str | None = "ann@example.com",
 ) -> list[int]:
     refs = spool.append_batch(payloads)
-
-    async def go() -> list[int]:
-        aengine = make_async_engine(url)
-        try:
-            return await queue.enqueue(
-                aengine,
+    engine = make_sync_engine(url)
+    try:
+        with engine.begin() as conn:
+            return queue.enqueue(
+                conn,
                 [
                     NewInbound(
                         NODE,
@@ -95,10 +93,8 @@ def enqueue(
                     for r in refs
                 ],
             )
-        finally:
-            await aengine.dispose()
-
-    return asyncio.run(go())
+    finally:
+        engine.dispose()
 
 
 def test_migrations_reach_head_and_match_the_models(engine: Engine) -> None:
