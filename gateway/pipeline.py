@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import select
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +52,8 @@ log = structlog.get_logger("gateway.pipeline")
 
 MISSING_ID_DOMAIN = "missing-message-id.invalid"
 JANITOR_INTERVAL = 30.0
+PREPARE_CHUNK = 64
+"""Messages prepared (parsed, understood) before they are written: bounds the worker's memory."""
 SQLITE_WRITE_SLICE = 0.02
 """Seconds of pipeline writes per SQLite transaction: an intake commit waits at most about this."""
 
@@ -67,6 +69,41 @@ class Outcome:
     message_pk: int | None
     ticket: int | None
     note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Landed:
+    """What one write did to one queued message: an outcome, or why it was quarantined."""
+
+    item: QueuedItem
+    outcome: Outcome | None
+    error: Exception | None
+
+
+class _NeedsSavepoints(Exception):
+    """A message failed while its batch was written without a savepoint per message."""
+
+
+def _chunks(items: Sequence[QueuedItem], size: int) -> Iterator[Sequence[QueuedItem]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _reason(exc: Exception) -> str:
+    """The quarantine reason for ``exc``."""
+    return str(exc) if isinstance(exc, Unprocessable) else f"{type(exc).__name__}: {exc}"
+
+
+def _log_landed(landed: Sequence[Landed]) -> None:
+    """Log what a write did, once it is committed."""
+    for x in landed:
+        item_log = log.bind(inbound_id=x.item.id)
+        if x.outcome is not None:
+            item_log.info("pipeline.done", ticket=x.outcome.ticket, how=x.outcome.note)
+        elif isinstance(x.error, Unprocessable):
+            item_log.warning("pipeline.quarantined", reason=str(x.error))
+        else:
+            item_log.error("pipeline.quarantined", reason=type(x.error).__name__, exc_info=x.error)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,21 +181,26 @@ class Pipeline:
             with reader.begin():
                 items = queue.claim(reader, self.node, self.settings.pipeline.batch_size)
                 routing = self.routing(reader)
-        if not items:
-            return 0
-        ready = self._prepare(routing, items)
-        done = 0
         with self.engine.connect() as conn:
-            while done < len(ready):
-                with conn.begin():
-                    done = self._write(
-                        conn, routing, ready, done, deadline=time.monotonic() + SQLITE_WRITE_SLICE
-                    )
+            for chunk in _chunks(items, PREPARE_CHUNK):
+                ready = self._prepare(routing, chunk)
+                done = 0
+                while done < len(ready):
+                    with conn.begin():
+                        done, landed = self._write(
+                            conn,
+                            routing,
+                            ready,
+                            done,
+                            deadline=time.monotonic() + SQLITE_WRITE_SLICE,
+                        )
+                    _log_landed(landed)
         return len(items)
 
     def _run_locked_batch(self) -> int:
         # PostgreSQL: the claimed rows stay locked (SKIP LOCKED) until the one commit that
         # writes their tickets; holding them while preparing costs other writers nothing.
+        landed: list[Landed] = []
         with self.engine.connect() as conn, conn.begin():
             items = queue.claim(
                 conn, self.node, self.settings.pipeline.batch_size, skip_locked=True
@@ -166,8 +208,10 @@ class Pipeline:
             if not items:
                 return 0
             routing = self.routing(conn)
-            ready = self._prepare(routing, items)
-            self._write(conn, routing, ready, 0, deadline=None)
+            for chunk in _chunks(items, PREPARE_CHUNK):
+                ready = self._prepare(routing, chunk)
+                landed.extend(self._write(conn, routing, ready, 0, deadline=None)[1])
+        _log_landed(landed)
         return len(items)
 
     def _prepare(self, routing: Routing, items: Sequence[QueuedItem]) -> list[Prepared]:
@@ -195,57 +239,85 @@ class Pipeline:
         start: int,
         *,
         deadline: float | None,
-    ) -> int:
-        """Write ``ready[start:]`` in this transaction until ``deadline``; return where it ended."""
+    ) -> tuple[int, list[Landed]]:
+        """Write ``ready[start:]`` in this transaction until ``deadline``.
+
+        Returns where it ended and what became of each message, for the log
+        once the transaction commits. The messages are first written without a
+        savepoint each (two statements a message); if one of them fails, that
+        attempt is rolled back and they are written again, each in its own
+        savepoint, so that only the failing one is quarantined.
+        """
+        still_queued = None
+        if deadline is not None:
+            still_queued = queue.still_queued(conn, [entry.item.id for entry in ready[start:]])
+        attempt = conn.begin_nested()
+        try:
+            end, landed = self._apply(conn, routing, ready, start, still_queued, deadline)
+        except _NeedsSavepoints:
+            attempt.rollback()
+            if deadline is not None:
+                deadline = time.monotonic() + SQLITE_WRITE_SLICE
+            end, landed = self._apply(
+                conn, routing, ready, start, still_queued, deadline, careful=True
+            )
+        else:
+            attempt.commit()
+        # Whatever apply_mail stored while writing must be durable before the commit.
+        self.blobs.sync()
+        return end, landed
+
+    def _apply(
+        self,
+        conn: Connection,
+        routing: Routing,
+        ready: Sequence[Prepared],
+        start: int,
+        still_queued: set[int] | None,
+        deadline: float | None,
+        *,
+        careful: bool = False,
+    ) -> tuple[int, list[Landed]]:
+        landed: list[Landed] = []
         end = start
-        still_queued = (
-            None
-            if deadline is None
-            else queue.still_queued(conn, [entry.item.id for entry in ready[start:]])
-        )
         while end < len(ready):
             entry = ready[end]
             end += 1
             if still_queued is None or entry.item.id in still_queued:
-                self._one(conn, routing, entry)
+                landed.append(self._one(conn, routing, entry, careful=careful))
             if deadline is not None and time.monotonic() >= deadline:
                 break
-        # Whatever apply_mail stored while writing must be durable before the commit.
-        self.blobs.sync()
-        return end
+        queue.mark_many_done(
+            conn,
+            [
+                queue.Done(x.item.id, x.outcome.message_pk, x.outcome.ticket, x.outcome.note)
+                for x in landed
+                if x.outcome is not None
+            ],
+        )
+        return end, landed
 
-    def _one(self, conn: Connection, routing: Routing, entry: Prepared) -> None:
+    def _one(self, conn: Connection, routing: Routing, entry: Prepared, *, careful: bool) -> Landed:
         item = entry.item
-        item_log = log.bind(inbound_id=item.id)
         if isinstance(entry, Broken):
-            self._quarantine(conn, item_log, item, entry.error)
-            return
-        savepoint = conn.begin_nested()
+            queue.quarantine(conn, item.id, _reason(entry.error))
+            return Landed(item, None, entry.error)
+        savepoint = conn.begin_nested() if careful else None
         try:
             outcome = apply_mail(conn, routing, entry)
         except OperationalError:
-            savepoint.rollback()
+            if savepoint is not None:
+                savepoint.rollback()
             raise  # the database itself is in trouble: the whole batch waits
-        except Exception as exc:  # noqa: BLE001 - the one per-item catch: quarantine, never lose
+        except Exception as exc:  # the one per-item catch: quarantine, never lose
+            if savepoint is None:
+                raise _NeedsSavepoints from exc
             savepoint.rollback()
-            self._quarantine(conn, item_log, item, exc)
-            return
-        savepoint.commit()
-        queue.mark_done(
-            conn, item.id, message_pk=outcome.message_pk, ticket=outcome.ticket, note=outcome.note
-        )
-        item_log.info("pipeline.done", ticket=outcome.ticket, how=outcome.note)
-
-    @staticmethod
-    def _quarantine(
-        conn: Connection, item_log: structlog.BoundLogger, item: QueuedItem, exc: Exception
-    ) -> None:
-        if isinstance(exc, Unprocessable):
-            item_log.warning("pipeline.quarantined", reason=str(exc))
-            queue.quarantine(conn, item.id, str(exc))
-            return
-        item_log.error("pipeline.quarantined", reason=type(exc).__name__, exc_info=exc)
-        queue.quarantine(conn, item.id, f"{type(exc).__name__}: {exc}")
+            queue.quarantine(conn, item.id, _reason(exc))
+            return Landed(item, None, exc)
+        if savepoint is not None:
+            savepoint.commit()
+        return Landed(item, outcome, None)
 
     def _raw(self, item: QueuedItem) -> bytes:
         if item.segment is not None and item.offset is not None:

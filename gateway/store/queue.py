@@ -166,6 +166,37 @@ def mark_done(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Done:
+    """A queued message that became (part of) a ticket, or was a duplicate."""
+
+    item_id: int
+    message_pk: int | None
+    ticket: int | None
+    note: str | None
+
+
+def mark_many_done(conn: Connection, done: Sequence[Done]) -> None:
+    """:func:`mark_done` for many items in one statement."""
+    if not done:
+        return
+    now = utcnow()
+    conn.execute(
+        _FINISH,
+        [
+            {
+                "item_id": d.item_id,
+                "state": InboundState.DONE.value,
+                "processed_at": now,
+                "message_pk": d.message_pk,
+                "ticket_number": d.ticket,
+                "reason": d.note,
+            }
+            for d in done
+        ],
+    )
+
+
 def quarantine(conn: Connection, item_id: int, reason: str) -> None:
     """Set the item aside for a person, with the reason; its raw bytes stay."""
     conn.execute(

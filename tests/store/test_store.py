@@ -209,3 +209,14 @@ def test_contact_keeps_first_name_unless_empty(engine: Engine) -> None:
         assert store.contact_for(conn, "ANN@example.com", "Someone Else") == first
         name = conn.execute(text("SELECT name FROM contacts WHERE id = :i"), {"i": first}).scalar()
     assert name == "Ann Berg"
+
+
+def test_blob_store_rewrites_a_blob_a_crash_cut_short(tmp_path: Path) -> None:
+    blobs = FileBlobStore(tmp_path / "blobs")
+    sha = blobs.put(b"raw message bytes")
+    blobs.sync()
+    blobs.path(sha).write_bytes(b"raw")  # as if the machine died before the data reached disk
+    assert blobs.put(b"raw message bytes") == sha
+    blobs.sync()
+    assert blobs.get(sha) == b"raw message bytes"
+    blobs.close()
