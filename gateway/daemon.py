@@ -331,13 +331,8 @@ def worker_main(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     engine = make_sync_engine(settings.store_url, pool_size=1)
-    pipeline = Pipeline(
-        engine,
-        settings,
-        node=settings.node,
-        blobs=FileBlobStore(paths.blobs),
-        spool_dir=paths.spool,
-    )
+    blobs = FileBlobStore(paths.blobs)
+    pipeline = Pipeline(engine, settings, node=settings.node, blobs=blobs, spool_dir=paths.spool)
     log.info("worker.ready", pid=os.getpid())
     with contextlib.suppress(KeyboardInterrupt):
         run_worker(
@@ -346,6 +341,7 @@ def worker_main(settings: Settings) -> int:
             should_stop=lambda: stop,
             poll_interval=settings.pipeline.poll_interval,
         )
+    blobs.close()
     engine.dispose()
     log.info("worker.stopped")
     return 0

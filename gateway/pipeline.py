@@ -18,6 +18,7 @@ import os
 import select
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,8 +183,7 @@ class Pipeline:
                 items = queue.claim(reader, self.node, self.settings.pipeline.batch_size)
                 routing = self.routing(reader)
         with self.engine.connect() as conn:
-            for chunk in _chunks(items, PREPARE_CHUNK):
-                ready = self._prepare(routing, chunk)
+            for ready in self._prepared(routing, items):
                 done = 0
                 while done < len(ready):
                     with conn.begin():
@@ -208,8 +208,7 @@ class Pipeline:
             if not items:
                 return 0
             routing = self.routing(conn)
-            for chunk in _chunks(items, PREPARE_CHUNK):
-                ready = self._prepare(routing, chunk)
+            for ready in self._prepared(routing, items):
                 landed.extend(self._write(conn, routing, ready, 0, deadline=None)[1])
         _log_landed(landed)
         return len(items)
@@ -227,9 +226,25 @@ class Pipeline:
                 )
             except Exception as exc:  # noqa: BLE001 - quarantined in the write that follows
                 ready.append(Broken(item, exc))
-        # Blobs were written without fsync: one pass makes them durable before rows name them.
-        self.blobs.sync()
         return ready
+
+    def _prepared(self, routing: Routing, items: Sequence[QueuedItem]) -> Iterator[list[Prepared]]:
+        """``items`` prepared in chunks, each given once its blobs are durable.
+
+        The blobs of one chunk are synced in the background while the next one
+        is prepared, so the worker does not wait for the disk.
+        """
+        waiting: tuple[list[Prepared], Future[None]] | None = None
+        for chunk in _chunks(items, PREPARE_CHUNK):
+            ready = self._prepare(routing, chunk)
+            durable = self.blobs.flush()
+            if waiting is not None:
+                waiting[1].result()
+                yield waiting[0]
+            waiting = (ready, durable)
+        if waiting is not None:
+            waiting[1].result()
+            yield waiting[0]
 
     def _write(
         self,

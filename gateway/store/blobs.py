@@ -2,24 +2,27 @@
 
 On disk by default: ``<root>/ab/cdef…``, each written to a temporary file and
 renamed into place, so a reader never sees half a blob. Writers that store many
-blobs at once skip the per-file fsync in :meth:`FileBlobStore.put` and call
-:meth:`FileBlobStore.sync` once for the whole batch before they commit rows that
-point at the blobs; it fsyncs exactly the files and folders the batch touched.
+blobs at once let :meth:`FileBlobStore.put` write in the background and call
+:meth:`FileBlobStore.sync` (or :meth:`FileBlobStore.flush`, which does it in
+the background too) once for the whole batch before they commit rows that point
+at the blobs: it waits for the writes and fsyncs exactly the files and folders
+the batch touched.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
-SYNC_THREADS = 8
-"""fsyncs in flight at once: ext4 folds concurrent fsyncs into one journal commit, so 200 files
-take about 18 ms this way against 47 ms one after the other (bench/RESULTS.md)."""
+IO_THREADS = 8
+"""Writes and fsyncs in flight at once. File creation is kernel time that runs beside the
+caller's parsing this way, and ext4 folds concurrent fsyncs into one journal commit: 200 files
+take about 18 ms against 47 ms one after the other (bench/RESULTS.md)."""
 
 
 class BlobStore(Protocol):
@@ -44,11 +47,11 @@ class FileBlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._root = os.fspath(root)
-        self._pending: dict[str, None] = {}
-        """Files put since the last sync, in order (a dict: no duplicates)."""
-        self._dirs: set[str] = set()
-        """Fan-out folders that got a new entry since the last sync."""
+        self._writes: dict[str, Future[bool]] = {}
+        """Blobs put since the last sync: path → its write (True when it made a new file)."""
+        self._pool: ThreadPoolExecutor | None = None
         self._syncer: ThreadPoolExecutor | None = None
+        """Runs the sync rounds one after the other, each fanning its fsyncs out to the pool."""
         root.mkdir(parents=True, exist_ok=True)
         made = False
         for n in range(256):
@@ -65,28 +68,13 @@ class FileBlobStore:
         return self.root / sha256[:2] / sha256[2:]
 
     def put(self, data: bytes) -> str:
-        """Store ``data`` (not yet durable: call :meth:`sync`); return its digest."""
+        """Store ``data`` in the background (durable after :meth:`sync`); return its digest."""
         sha = hashlib.sha256(data).hexdigest()
-        folder = os.path.join(self._root, sha[:2])
-        target = os.path.join(folder, sha[2:])
-        try:
-            # A blob a crash cut short (written, never synced) is shorter: write it again.
-            if os.stat(target).st_size == len(data):
-                self._pending[target] = None  # perhaps never synced before a crash
-                return sha
-        except FileNotFoundError:
-            pass
-        temp = os.path.join(folder, f".{sha[2:]}.{os.getpid()}.tmp")
-        fd = os.open(temp, _WRITE_FLAGS, 0o600)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
-        os.replace(temp, target)
-        self._pending[target] = None
-        self._dirs.add(folder)
+        target = os.path.join(self._root, sha[:2], sha[2:])
+        if target not in self._writes:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(IO_THREADS, thread_name_prefix="blobs")
+            self._writes[target] = self._pool.submit(_write_file, target, data)
         return sha
 
     def get(self, sha256: str) -> bytes:
@@ -104,25 +92,59 @@ class FileBlobStore:
         return self.path(sha256).exists()
 
     def sync(self) -> None:
-        """fsync every file put since the last call and the folders that got new names.
+        """Make every blob put so far durable; raises OSError (disk full, I/O error)."""
+        self.flush().result()
 
-        Raises OSError; then nothing is forgotten, and the next call tries again.
+    def flush(self) -> Future[None]:
+        """Start making every blob put so far durable: wait for the writes, then fsync the
+        files and the folders that got new names.
+
+        The future raises OSError if that fails; then rows must not name those
+        blobs, and a caller that redoes its batch puts them again.
         """
-        if not self._pending:
-            return
+        writes, self._writes = self._writes, {}
+        if not writes:
+            done: Future[None] = Future()
+            done.set_result(None)
+            return done
         if self._syncer is None:
-            self._syncer = ThreadPoolExecutor(SYNC_THREADS, thread_name_prefix="blob-sync")
+            self._syncer = ThreadPoolExecutor(1, thread_name_prefix="blob-sync")
+        return self._syncer.submit(self._sync_round, writes)
+
+    def _sync_round(self, writes: dict[str, Future[bool]]) -> None:
+        assert self._pool is not None
+        folders = {os.path.dirname(path) for path, made in writes.items() if made.result()}
         # All at once; a name that became durable before its bytes is found short by put.
-        for _ in self._syncer.map(_fsync_path, [*self._pending, *self._dirs]):
+        for _ in self._pool.map(_fsync_path, [*writes, *folders]):
             pass
-        self._pending.clear()
-        self._dirs.clear()
 
     def close(self) -> None:
-        """Stop the fsync threads (a later :meth:`sync` starts them again)."""
-        if self._syncer is not None:
-            self._syncer.shutdown()
-            self._syncer = None
+        """Stop the background threads (a later :meth:`put` starts them again)."""
+        for pool in (self._syncer, self._pool):
+            if pool is not None:
+                pool.shutdown()
+        self._syncer = self._pool = None
+
+
+def _write_file(target: str, data: bytes) -> bool:
+    """Write ``data`` to ``target`` through a temporary file; False if it was there already."""
+    try:
+        # A blob a crash cut short (written, never synced) is shorter: write it again.
+        if os.stat(target).st_size == len(data):
+            return False  # fsynced all the same: it may never have been, before a crash
+    except FileNotFoundError:
+        pass
+    folder, name = os.path.split(target)
+    temp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+    fd = os.open(temp, _WRITE_FLAGS, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+    os.replace(temp, target)
+    return True
 
 
 def _fsync_path(path: str) -> None:
