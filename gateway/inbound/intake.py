@@ -83,12 +83,16 @@ class Intake:
 
     async def run(self) -> None:
         """Commit groups until cancelled."""
+        last = 0
         while True:
             group = [await self._waiting.get()]
-            if self.batch_wait > 0:
+            # Waiting for company only pays when there is company: after a group of one
+            # (a single sender, a quiet hour) the next message is written at once.
+            if self.batch_wait > 0 and last > 1:
                 await asyncio.sleep(self.batch_wait)
             while len(group) < self.batch_max and not self._waiting.empty():
                 group.append(self._waiting.get_nowait())
+            last = len(group)
             self._inflight = len(group)
             try:
                 await self._commit(group)
