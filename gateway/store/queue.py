@@ -87,32 +87,33 @@ def enqueue(conn: Connection, items: Sequence[NewInbound]) -> list[int]:
     return [row[0] for row in conn.execute(_ENQUEUE, rows)]
 
 
+_CLAIM = (
+    select(
+        inbound.c.id,
+        inbound.c.sha256,
+        inbound.c.size,
+        inbound.c.segment,
+        inbound.c.offset,
+        inbound.c.mail_from,
+        inbound.c.rcpt_to,
+        inbound.c.attempts,
+    )
+    .where(
+        inbound.c.state == InboundState.QUEUED.value,
+        inbound.c.node == bindparam("node"),
+        or_(inbound.c.next_attempt_at.is_(None), inbound.c.next_attempt_at <= bindparam("now")),
+    )
+    .order_by(inbound.c.id)
+    .limit(bindparam("limit"))
+)
+_CLAIM_SKIP_LOCKED = _CLAIM.with_for_update(skip_locked=True)
+
+
 def claim(
     conn: Connection, node: str, limit: int, *, skip_locked: bool = False
 ) -> list[QueuedItem]:
     """The oldest due queued rows of ``node``, locked for this transaction where possible."""
-    now = utcnow()
-    query = (
-        select(
-            inbound.c.id,
-            inbound.c.sha256,
-            inbound.c.size,
-            inbound.c.segment,
-            inbound.c.offset,
-            inbound.c.mail_from,
-            inbound.c.rcpt_to,
-            inbound.c.attempts,
-        )
-        .where(
-            inbound.c.state == InboundState.QUEUED.value,
-            inbound.c.node == node,
-            or_(inbound.c.next_attempt_at.is_(None), inbound.c.next_attempt_at <= now),
-        )
-        .order_by(inbound.c.id)
-        .limit(limit)
-    )
-    if skip_locked:
-        query = query.with_for_update(skip_locked=True)
+    query = _CLAIM_SKIP_LOCKED if skip_locked else _CLAIM
     return [
         QueuedItem(
             id=row.id,
@@ -124,8 +125,14 @@ def claim(
             rcpt_to=tuple(row.rcpt_to or ()),
             attempts=row.attempts,
         )
-        for row in conn.execute(query)
+        for row in conn.execute(query, {"node": node, "now": utcnow(), "limit": limit})
     ]
+
+
+_STILL_QUEUED = select(inbound.c.id).where(
+    inbound.c.id.in_(bindparam("ids", expanding=True)),
+    inbound.c.state == InboundState.QUEUED.value,
+)
 
 
 def still_queued(conn: Connection, ids: Sequence[int]) -> set[int]:
@@ -136,10 +143,7 @@ def still_queued(conn: Connection, ids: Sequence[int]) -> set[int]:
     """
     if not ids:
         return set()
-    query = select(inbound.c.id).where(
-        inbound.c.id.in_(list(ids)), inbound.c.state == InboundState.QUEUED.value
-    )
-    return {row[0] for row in conn.execute(query)}
+    return {row[0] for row in conn.execute(_STILL_QUEUED, {"ids": list(ids)})}
 
 
 _FINISH = (
