@@ -148,7 +148,8 @@ class Daemon:
         self.paths = Paths(settings.data_dir)
         self.stopping = asyncio.Event()
         self.reload_requested = asyncio.Event()
-        self.engine: Engine | None = None
+        self.queue_engine: Engine | None = None
+        """The intake's: sync, used from its writer thread (one hop per group commit)."""
         self.handlers: list[IntakeHandler] = []
         self.servers: list[asyncio.Server] = []
         self.command = [sys.executable, "-m", "gateway", "--config", str(config_path)]
@@ -160,11 +161,11 @@ class Daemon:
         cfg = self.settings
         self.paths.create()
         await self._prepare_store()
-        self.engine = make_sync_engine(cfg.store_url, pool_size=cfg.store.pool_size)
+        self.queue_engine = make_sync_engine(cfg.store_url, pool_size=cfg.store.pool_size)
         spool = SpoolWriter(self.paths.spool)
         intake = Intake(
             spool,
-            self.engine,
+            self.queue_engine,
             node=cfg.node,
             batch_max=cfg.smtp.batch_max,
             batch_wait=cfg.smtp.batch_wait_ms / 1000,
@@ -194,7 +195,7 @@ class Daemon:
                 worker_task.cancel()
         finally:
             spool.close()
-            self.engine.dispose()
+            self.queue_engine.dispose()
         log.info("daemon.stopped", accepted=intake.committed, deferred=intake.refused)
         return 0
 
