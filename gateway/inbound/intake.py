@@ -130,29 +130,38 @@ class Intake:
         return await asyncio.to_thread(self._write_blocking, messages)
 
     def _write_blocking(self, messages: list[Accepted]) -> list[int]:
-        with self._writing:
-            try:
-                refs = self.spool.append_batch([m.data for m in messages])
-            except OSError as exc:
-                raise TransientError(f"spool write failed: {exc.strerror or exc}") from exc
-            rows = [
-                NewInbound(
-                    node=self.node,
-                    source=m.source,
-                    sha256=ref.sha256,
-                    size=ref.length,
-                    segment=ref.segment,
-                    offset=ref.offset,
-                    peer=m.peer,
-                    helo=m.helo,
-                    mail_from=m.mail_from,
-                    rcpt_to=m.rcpt_to,
-                )
-                for m, ref in zip(messages, refs, strict=True)
-            ]
-            try:
-                with self.engine.begin() as conn:
-                    return queue.enqueue(conn, rows)
-            except (SQLAlchemyError, OSError) as exc:
-                reason = getattr(exc, "orig", None) or exc
-                raise TransientError(f"queue commit failed: {reason}") from exc
+        # A writer thread the timeout gave up on may still hold the spool; never wait forever
+        # for it, or every thread of the executor ends up waiting here.
+        if not self._writing.acquire(timeout=COMMIT_TIMEOUT):
+            raise TransientError("the previous group is still being written")
+        try:
+            return self._write_locked(messages)
+        finally:
+            self._writing.release()
+
+    def _write_locked(self, messages: list[Accepted]) -> list[int]:
+        try:
+            refs = self.spool.append_batch([m.data for m in messages])
+        except OSError as exc:
+            raise TransientError(f"spool write failed: {exc.strerror or exc}") from exc
+        rows = [
+            NewInbound(
+                node=self.node,
+                source=m.source,
+                sha256=ref.sha256,
+                size=ref.length,
+                segment=ref.segment,
+                offset=ref.offset,
+                peer=m.peer,
+                helo=m.helo,
+                mail_from=m.mail_from,
+                rcpt_to=m.rcpt_to,
+            )
+            for m, ref in zip(messages, refs, strict=True)
+        ]
+        try:
+            with self.engine.begin() as conn:
+                return queue.enqueue(conn, rows)
+        except (SQLAlchemyError, OSError) as exc:
+            reason = getattr(exc, "orig", None) or exc
+            raise TransientError(f"queue commit failed: {reason}") from exc
