@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
@@ -52,6 +53,10 @@ class FileBlobStore:
         self._pool: ThreadPoolExecutor | None = None
         self._syncer: ThreadPoolExecutor | None = None
         """Runs the sync rounds one after the other, each fanning its fsyncs out to the pool."""
+        self._last_round: Future[None] = Future()
+        self._last_round.set_result(None)
+        self._lock = threading.Lock()
+        """Callers may put and sync from several threads (the daemon's to_thread calls)."""
         root.mkdir(parents=True, exist_ok=True)
         made = False
         for n in range(256):
@@ -71,10 +76,11 @@ class FileBlobStore:
         """Store ``data`` in the background (durable after :meth:`sync`); return its digest."""
         sha = hashlib.sha256(data).hexdigest()
         target = os.path.join(self._root, sha[:2], sha[2:])
-        if target not in self._writes:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(IO_THREADS, thread_name_prefix="blobs")
-            self._writes[target] = self._pool.submit(_write_file, target, data)
+        with self._lock:
+            if target not in self._writes:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(IO_THREADS, thread_name_prefix="blobs")
+                self._writes[target] = self._pool.submit(_write_file, target, data)
         return sha
 
     def get(self, sha256: str) -> bytes:
@@ -100,16 +106,17 @@ class FileBlobStore:
         files and the folders that got new names.
 
         The future raises OSError if that fails; then rows must not name those
-        blobs, and a caller that redoes its batch puts them again.
+        blobs, and a caller that redoes its batch puts them again. Rounds run one
+        after the other, so with nothing new put this is the last round, which
+        may hold another thread's writes that this caller's blobs joined.
         """
-        writes, self._writes = self._writes, {}
-        if not writes:
-            done: Future[None] = Future()
-            done.set_result(None)
-            return done
-        if self._syncer is None:
-            self._syncer = ThreadPoolExecutor(1, thread_name_prefix="blob-sync")
-        return self._syncer.submit(self._sync_round, writes)
+        with self._lock:
+            writes, self._writes = self._writes, {}
+            if writes:
+                if self._syncer is None:
+                    self._syncer = ThreadPoolExecutor(1, thread_name_prefix="blob-sync")
+                self._last_round = self._syncer.submit(self._sync_round, writes)
+            return self._last_round
 
     def _sync_round(self, writes: dict[str, Future[bool]]) -> None:
         assert self._pool is not None
@@ -120,10 +127,12 @@ class FileBlobStore:
 
     def close(self) -> None:
         """Stop the background threads (a later :meth:`put` starts them again)."""
-        for pool in (self._syncer, self._pool):
-            if pool is not None:
-                pool.shutdown()
-        self._syncer = self._pool = None
+        with self._lock:
+            syncer, pool = self._syncer, self._pool
+            self._syncer = self._pool = None
+        for executor in (syncer, pool):
+            if executor is not None:
+                executor.shutdown()
 
 
 def _write_file(target: str, data: bytes) -> bool:
@@ -135,7 +144,8 @@ def _write_file(target: str, data: bytes) -> bool:
     except FileNotFoundError:
         pass
     folder, name = os.path.split(target)
-    temp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+    # Per thread: two writes of the same blob (a logo in two chunks) may run at once.
+    temp = os.path.join(folder, f".{name}.{os.getpid()}.{threading.get_ident()}.tmp")
     fd = os.open(temp, _WRITE_FLAGS, 0o600)
     try:
         view = memoryview(data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -219,4 +220,22 @@ def test_blob_store_rewrites_a_blob_a_crash_cut_short(tmp_path: Path) -> None:
     assert blobs.put(b"raw message bytes") == sha
     blobs.sync()
     assert blobs.get(sha) == b"raw message bytes"
+    blobs.close()
+
+
+def test_blob_store_syncs_the_same_blob_put_from_many_threads(tmp_path: Path) -> None:
+    # The daemon puts and syncs from to_thread calls; the worker puts a logo in two chunks.
+    blobs = FileBlobStore(tmp_path / "blobs")
+    payloads = [bytes([n % 3]) * 50_000 for n in range(24)]
+
+    def put_and_sync(data: bytes) -> str:
+        sha = blobs.put(data)
+        blobs.sync()
+        assert blobs.get(sha) == data  # durable and whole once sync returns
+        return sha
+
+    with ThreadPoolExecutor(8) as pool:
+        digests = set(pool.map(put_and_sync, payloads))
+    assert len(digests) == 3
+    assert not [p for p in (tmp_path / "blobs").rglob(".*.tmp")]
     blobs.close()
