@@ -18,12 +18,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.applications import Starlette
 
 from gateway import sdnotify
 from gateway.assignment import assign_pending, configured_agents, plans_for
@@ -42,9 +42,12 @@ from gateway.store.agents import sync_agents
 from gateway.store.blobs import FileBlobStore
 from gateway.store.engine import make_async_engine, make_sync_engine
 from gateway.store.migrate import upgrade
-from gateway.web.app import WebContext, build_app
-from gateway.web.auth import read_tokens
-from gateway.web.server import EmbeddedServer, bind, make_server
+
+if TYPE_CHECKING:  # the HTTP app is imported only when [api] is configured (memory)
+    from starlette.applications import Starlette
+
+    from gateway.web.app import WebContext
+    from gateway.web.server import EmbeddedServer
 
 log = structlog.get_logger("gateway.daemon")
 
@@ -206,12 +209,15 @@ class Daemon:
         self.paths = Paths(settings.data_dir)
         self.stopping = asyncio.Event()
         self.reload_requested = asyncio.Event()
-        self.engine: AsyncEngine | None = None
+        self.queue_engine: Engine | None = None
+        """The intake's: sync, used from its writer thread (one hop per group commit)."""
         self.handlers: list[IntakeHandler] = []
         self.servers: list[asyncio.Server] = []
-        self.worker = WorkerProcess(
-            [sys.executable, "-m", "gateway", "--config", str(config_path), "worker"]
-        )
+        self.command = [sys.executable, "-m", "gateway", "--config", str(config_path)]
+        """How this daemon's own ``gateway`` commands are run (worker, migrations)."""
+        self.worker = WorkerProcess([*self.command, "worker"])
+        self.engine: AsyncEngine | None = None
+        """The API's and the waiting-ticket sweeper's."""
         self.api_tokens: frozenset[str] = frozenset()
         self.http: EmbeddedServer | None = None
         self.app: Starlette | None = None
@@ -222,15 +228,20 @@ class Daemon:
         self.paths.create()
         if cfg.api is not None:
             # Before anything listens: a missing token file is a config error (exit 2).
+            from gateway.web.auth import read_tokens
+
             self.api_tokens = await asyncio.to_thread(read_tokens, cfg.api.token_file)
         await self._prepare_store()
         self.engine = make_async_engine(cfg.store_url, pool_size=cfg.store.pool_size)
         if cfg.api is not None:
+            from gateway.web.app import build_app
+
             self.app = build_app(self._web_context(cfg), lambda: self.api_tokens)
+        self.queue_engine = make_sync_engine(cfg.store_url, pool_size=cfg.store.pool_size)
         spool = SpoolWriter(self.paths.spool)
         intake = Intake(
             spool,
-            self.engine,
+            self.queue_engine,
             node=cfg.node,
             batch_max=cfg.smtp.batch_max,
             batch_wait=cfg.smtp.batch_wait_ms / 1000,
@@ -281,12 +292,15 @@ class Daemon:
         finally:
             spool.close()
             await self.engine.dispose()
+            self.queue_engine.dispose()
             if outbox_engine is not None:
                 outbox_engine.dispose()
         log.info("daemon.stopped", accepted=intake.committed, deferred=intake.refused)
         return 0
 
     def _web_context(self, cfg: Settings) -> WebContext:
+        from gateway.web.app import WebContext
+
         assert self.engine is not None
         assert cfg.api is not None
         return WebContext(
@@ -308,6 +322,8 @@ class Daemon:
         api = self.settings.api
         if api is None or self.app is None:
             return None
+        from gateway.web.server import bind, make_server
+
         host, port = api.listen_address
         try:
             sock = bind(host, port)
@@ -339,9 +355,9 @@ class Daemon:
         delay = 1.0
         while True:
             try:
-                await asyncio.to_thread(
-                    prepare_store, self.settings, migrate=self.settings.store.migrate_on_start
-                )
+                if self.settings.store.migrate_on_start:
+                    await self._migrate()
+                await asyncio.to_thread(prepare_store, self.settings, migrate=False)
                 return
             except TransientError as exc:
                 # Not listening yet, so the MTA in front keeps the mail until the store is back.
@@ -353,6 +369,22 @@ class Daemon:
                     raise SystemExit(1)
                 except TimeoutError:
                     delay = min(delay * 2, 30.0)
+
+    async def _migrate(self) -> None:
+        """Apply migrations in a short-lived ``gateway db upgrade``; raises TransientError.
+
+        alembic and mako would stay in this long-running process's memory (about
+        9 MB of the 150 MB budget) for one use at start-up.
+        """
+        proc = await asyncio.create_subprocess_exec(
+            *self.command,
+            "db",
+            "upgrade",
+            stdout=asyncio.subprocess.DEVNULL,
+        )
+        code = await proc.wait()
+        if code != 0:
+            raise TransientError(f"`gateway db upgrade` exited with {code}; its error is above")
 
     async def _listen(self, intake: Intake) -> None:
         cfg = self.settings.smtp
@@ -426,6 +458,8 @@ class Daemon:
             log.warning("daemon.reload_needs_restart", section="api")
         if fresh.api is not None and self.app is not None:
             try:
+                from gateway.web.auth import read_tokens
+
                 self.api_tokens = await asyncio.to_thread(read_tokens, fresh.api.token_file)
             except ConfigError as exc:
                 log.error("daemon.reload_failed", error=str(exc))
@@ -464,13 +498,8 @@ def worker_main(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     engine = make_sync_engine(settings.store_url, pool_size=1)
-    pipeline = Pipeline(
-        engine,
-        settings,
-        node=settings.node,
-        blobs=FileBlobStore(paths.blobs),
-        spool_dir=paths.spool,
-    )
+    blobs = FileBlobStore(paths.blobs)
+    pipeline = Pipeline(engine, settings, node=settings.node, blobs=blobs, spool_dir=paths.spool)
     log.info("worker.ready", pid=os.getpid())
     with contextlib.suppress(KeyboardInterrupt):
         run_worker(
@@ -479,6 +508,7 @@ def worker_main(settings: Settings) -> int:
             should_stop=lambda: stop,
             poll_interval=settings.pipeline.poll_interval,
         )
+    blobs.close()
     engine.dispose()
     log.info("worker.stopped")
     return 0

@@ -3,9 +3,13 @@
 It runs in its own process (``gateway worker``, started by ``gateway serve``)
 so the CPU-bound understanding uses the second core and never holds up the
 SMTP event loop. It is synchronous on purpose: one process, one connection,
-SQLAlchemy Core. Each batch is one transaction; each message in it has its own
-savepoint, so a message that breaks the code is quarantined with its reason and
-the rest of the batch still lands.
+SQLAlchemy Core. A batch is claimed, then prepared outside any write
+transaction (spool read, parse, understanding, blob files written and
+fsynced), then written: threading, inserts and ``done`` in one transaction, each
+message in its own savepoint, so a message that breaks the code is quarantined
+with its reason and the rest of the batch still lands. On SQLite, whose single
+write lock the intake's group commits need too, the writes are cut into
+transactions of at most :data:`SQLITE_WRITE_SLICE` seconds.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from __future__ import annotations
 import os
 import select
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +38,7 @@ from gateway.mail.classify import DEFAULT_ACTIONS, KindAction, MailKind, OwnIden
 from gateway.mail.forwards import ForwardPolicy
 from gateway.mail.message import ParsedMail
 from gateway.mail.parse import parse_message
-from gateway.mail.understand import Context, understand
+from gateway.mail.understand import Context, Understanding, understand
 from gateway.store import queue
 from gateway.store import tickets as store
 from gateway.store.blobs import FileBlobStore
@@ -41,6 +46,7 @@ from gateway.store.engine import is_sqlite
 from gateway.store.models import Direction, TicketStatus, utcnow
 from gateway.store.queue import QueuedItem
 from gateway.threading.match import (
+    KnownThreads,
     MatchedBy,
     ThreadDecision,
     ThreadInput,
@@ -52,6 +58,10 @@ log = structlog.get_logger("gateway.pipeline")
 
 MISSING_ID_DOMAIN = "missing-message-id.invalid"
 JANITOR_INTERVAL = 30.0
+PREPARE_CHUNK = 64
+"""Messages prepared (parsed, understood) before they are written: bounds the worker's memory."""
+SQLITE_WRITE_SLICE = 0.02
+"""Seconds of pipeline writes per SQLite transaction: an intake commit waits at most about this."""
 
 
 class Unprocessable(Exception):
@@ -65,6 +75,41 @@ class Outcome:
     message_pk: int | None
     ticket: int | None
     note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Landed:
+    """What one write did to one queued message: an outcome, or why it was quarantined."""
+
+    item: QueuedItem
+    outcome: Outcome | None
+    error: Exception | None
+
+
+class _NeedsSavepoints(Exception):
+    """A message failed while its batch was written without a savepoint per message."""
+
+
+def _chunks(items: Sequence[QueuedItem], size: int) -> Iterator[Sequence[QueuedItem]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _reason(exc: Exception) -> str:
+    """The quarantine reason for ``exc``."""
+    return str(exc) if isinstance(exc, Unprocessable) else f"{type(exc).__name__}: {exc}"
+
+
+def _log_landed(landed: Sequence[Landed]) -> None:
+    """Log what a write did, once it is committed."""
+    for x in landed:
+        item_log = log.bind(inbound_id=x.item.id)
+        if x.outcome is not None:
+            item_log.info("pipeline.done", ticket=x.outcome.ticket, how=x.outcome.note)
+        elif isinstance(x.error, Unprocessable):
+            item_log.warning("pipeline.quarantined", reason=str(x.error))
+        else:
+            item_log.error("pipeline.quarantined", reason=type(x.error).__name__, exc_info=x.error)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,42 +188,166 @@ class Pipeline:
 
     def run_batch(self) -> int:
         """Process one batch; returns how many messages it took from the queue."""
+        if self.skip_locked:
+            return self._run_locked_batch()
+        # SQLite has one writer at a time, and the intake needs it for every 250: read the
+        # batch without the write lock, do the CPU work outside, then write in short slices.
+        with self.engine.connect() as reader:
+            reader.execution_options(sqlite_begin="DEFERRED")  # this Connection object only
+            with reader.begin():
+                items = queue.claim(reader, self.node, self.settings.pipeline.batch_size)
+                routing = self.routing(reader)
+        with self.engine.connect() as conn:
+            for ready in self._prepared(routing, items):
+                done = 0
+                while done < len(ready):
+                    with conn.begin():
+                        done, landed = self._write(
+                            conn,
+                            routing,
+                            ready,
+                            done,
+                            deadline=time.monotonic() + SQLITE_WRITE_SLICE,
+                        )
+                    _log_landed(landed)
+        return len(items)
+
+    def _run_locked_batch(self) -> int:
+        # PostgreSQL: the claimed rows stay locked (SKIP LOCKED) until the one commit that
+        # writes their tickets; holding them while preparing costs other writers nothing.
+        landed: list[Landed] = []
         with self.engine.connect() as conn, conn.begin():
             items = queue.claim(
-                conn, self.node, self.settings.pipeline.batch_size, skip_locked=self.skip_locked
+                conn, self.node, self.settings.pipeline.batch_size, skip_locked=True
             )
             if not items:
                 return 0
             routing = self.routing(conn)
-            for item in items:
-                self._one(conn, routing, item)
-            # Blobs were written without fsync: one flush covers the batch before rows name them.
-            self.blobs.sync()
+            for ready in self._prepared(routing, items):
+                landed.extend(self._write(conn, routing, ready, 0, deadline=None)[1])
+        _log_landed(landed)
         return len(items)
 
-    def _one(self, conn: Connection, routing: Routing, item: QueuedItem) -> None:
-        item_log = log.bind(inbound_id=item.id)
-        savepoint = conn.begin_nested()
+    def _prepare(self, routing: Routing, items: Sequence[QueuedItem]) -> list[Prepared]:
+        """Read, parse and understand every item and write its blobs; no transaction needed."""
+        ready: list[Prepared] = []
+        for item in items:
+            try:
+                raw = self._raw(item)
+                self.blobs.put(raw)
+                mail = parse_message(raw)
+                ready.append(
+                    prepare_mail(routing, mail, raw_sha256=item.sha256, item=item, blobs=self.blobs)
+                )
+            except Exception as exc:  # noqa: BLE001 - quarantined in the write that follows
+                ready.append(Broken(item, exc))
+        return ready
+
+    def _prepared(self, routing: Routing, items: Sequence[QueuedItem]) -> Iterator[list[Prepared]]:
+        """``items`` prepared in chunks, each given once its blobs are durable.
+
+        The blobs of one chunk are synced in the background while the next one
+        is prepared, so the worker does not wait for the disk.
+        """
+        waiting: tuple[list[Prepared], Future[None]] | None = None
+        for chunk in _chunks(items, PREPARE_CHUNK):
+            ready = self._prepare(routing, chunk)
+            durable = self.blobs.flush()
+            if waiting is not None:
+                waiting[1].result()
+                yield waiting[0]
+            waiting = (ready, durable)
+        if waiting is not None:
+            waiting[1].result()
+            yield waiting[0]
+
+    def _write(
+        self,
+        conn: Connection,
+        routing: Routing,
+        ready: Sequence[Prepared],
+        start: int,
+        *,
+        deadline: float | None,
+    ) -> tuple[int, list[Landed]]:
+        """Write ``ready[start:]`` in this transaction until ``deadline``.
+
+        Returns where it ended and what became of each message, for the log
+        once the transaction commits. The messages are first written without a
+        savepoint each (two statements a message); if one of them fails, that
+        attempt is rolled back and they are written again, each in its own
+        savepoint, so that only the failing one is quarantined.
+        """
+        still_queued = None
+        if deadline is not None:
+            still_queued = queue.still_queued(conn, [entry.item.id for entry in ready[start:]])
+        attempt = conn.begin_nested()
         try:
-            outcome = self._process(conn, routing, item)
-        except OperationalError:
-            savepoint.rollback()
-            raise  # the database itself is in trouble: the whole batch waits
-        except Unprocessable as exc:
-            savepoint.rollback()
-            item_log.warning("pipeline.quarantined", reason=str(exc))
-            queue.quarantine(conn, item.id, str(exc))
-            return
-        except Exception as exc:  # noqa: BLE001 - the one per-item catch: quarantine, never lose
-            savepoint.rollback()
-            item_log.exception("pipeline.quarantined", reason=type(exc).__name__)
-            queue.quarantine(conn, item.id, f"{type(exc).__name__}: {exc}")
-            return
-        savepoint.commit()
-        queue.mark_done(
-            conn, item.id, message_pk=outcome.message_pk, ticket=outcome.ticket, note=outcome.note
+            end, landed = self._apply(conn, routing, ready, start, still_queued, deadline)
+        except _NeedsSavepoints:
+            attempt.rollback()
+            if deadline is not None:
+                deadline = time.monotonic() + SQLITE_WRITE_SLICE
+            end, landed = self._apply(
+                conn, routing, ready, start, still_queued, deadline, careful=True
+            )
+        else:
+            attempt.commit()
+        # Whatever apply_mail stored while writing must be durable before the commit.
+        self.blobs.sync()
+        return end, landed
+
+    def _apply(
+        self,
+        conn: Connection,
+        routing: Routing,
+        ready: Sequence[Prepared],
+        start: int,
+        still_queued: set[int] | None,
+        deadline: float | None,
+        *,
+        careful: bool = False,
+    ) -> tuple[int, list[Landed]]:
+        landed: list[Landed] = []
+        end = start
+        while end < len(ready):
+            entry = ready[end]
+            end += 1
+            if still_queued is None or entry.item.id in still_queued:
+                landed.append(self._one(conn, routing, entry, careful=careful))
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+        queue.mark_many_done(
+            conn,
+            [
+                queue.Done(x.item.id, x.outcome.message_pk, x.outcome.ticket, x.outcome.note)
+                for x in landed
+                if x.outcome is not None
+            ],
         )
-        item_log.info("pipeline.done", ticket=outcome.ticket, how=outcome.note)
+        return end, landed
+
+    def _one(self, conn: Connection, routing: Routing, entry: Prepared, *, careful: bool) -> Landed:
+        item = entry.item
+        if isinstance(entry, Broken):
+            queue.quarantine(conn, item.id, _reason(entry.error))
+            return Landed(item, None, entry.error)
+        savepoint = conn.begin_nested() if careful else None
+        try:
+            outcome = apply_mail(conn, routing, entry)
+        except OperationalError:
+            if savepoint is not None:
+                savepoint.rollback()
+            raise  # the database itself is in trouble: the whole batch waits
+        except Exception as exc:  # the one per-item catch: quarantine, never lose
+            if savepoint is None:
+                raise _NeedsSavepoints from exc
+            savepoint.rollback()
+            queue.quarantine(conn, item.id, _reason(exc))
+            return Landed(item, None, exc)
+        if savepoint is not None:
+            savepoint.commit()
+        return Landed(item, outcome, None)
 
     def _raw(self, item: QueuedItem) -> bytes:
         if item.segment is not None and item.offset is not None:
@@ -192,12 +361,6 @@ class Pipeline:
             return self.blobs.get(item.sha256)
         except KeyError as exc:
             raise Unprocessable(f"raw bytes missing from spool and blob store: {exc}") from exc
-
-    def _process(self, conn: Connection, routing: Routing, item: QueuedItem) -> Outcome:
-        raw = self._raw(item)
-        self.blobs.put(raw)
-        mail = parse_message(raw)
-        return apply_mail(conn, routing, mail, raw_sha256=item.sha256, item=item, blobs=self.blobs)
 
     def clean_spool(self) -> int:
         """Delete segments that no queued message needs any more; returns how many."""
@@ -232,18 +395,47 @@ def contexts_for(settings: Settings) -> dict[str, Context]:
     }
 
 
-def apply_mail(
-    conn: Connection,
+@dataclass(frozen=True, slots=True)
+class PreparedMail:
+    """A queued message made ready outside any transaction: parsed, understood, blobs written."""
+
+    item: QueuedItem
+    mail: ParsedMail
+    raw_sha256: str
+    message_id: str
+    """Its Message-ID, or one made from its digest when it has none."""
+    delivered: tuple[str, ...]
+    """Team addresses that received it."""
+    channel: str
+    seen: Understanding | None
+    failure: Exception | None
+    """Why understanding broke, if it did: raised only if the message is not a duplicate."""
+    files: tuple[store.NewAttachment, ...]
+    """Its attachments, already in the blob store (none when it will be dropped or set aside)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Broken:
+    """A queued message that could not even be prepared; it goes to quarantine."""
+
+    item: QueuedItem
+    error: Exception
+
+
+Prepared = PreparedMail | Broken
+
+
+def prepare_mail(
     routing: Routing,
     mail: ParsedMail,
     *,
     raw_sha256: str,
     item: QueuedItem,
     blobs: FileBlobStore,
-) -> Outcome:
-    """Understand ``mail`` and thread it into the store inside the caller's transaction.
+) -> PreparedMail:
+    """Everything about ``mail`` that needs no store: understanding and attachment blobs.
 
-    Raises Unprocessable for mail that must wait for a person (quarantine).
+    The blobs are not yet durable: the caller syncs the blob store before it commits.
     """
     message_id = mail.message_id or f"{raw_sha256[:40]}@{MISSING_ID_DOMAIN}"
     delivered = tuple(
@@ -252,14 +444,45 @@ def apply_mail(
     if not delivered:
         team_rcpts = {a.normalized for a in (*mail.to, *mail.cc)}
         delivered = tuple(sorted(team_rcpts & routing.team_addresses.keys()))
+    channel = routing.channel_for(delivered)
+    try:
+        seen = understand(mail, routing.contexts[channel])
+    except Exception as exc:  # noqa: BLE001 - apply_mail raises it unless the mail is a duplicate
+        return PreparedMail(item, mail, raw_sha256, message_id, delivered, channel, None, exc, ())
+    action = routing.actions.get(seen.classification.kind, KindAction.TICKET)
+    files: tuple[store.NewAttachment, ...] = ()
+    if action not in (KindAction.DROP, KindAction.QUARANTINE):
+        files = tuple(
+            store.NewAttachment(
+                sha256=blobs.put(att.data),
+                filename=att.filename,
+                content_type=att.content_type,
+                size=att.size,
+                content_id=att.content_id,
+                inline=att.inline,
+            )
+            for att in mail.attachments
+        )
+    return PreparedMail(item, mail, raw_sha256, message_id, delivered, channel, seen, None, files)
+
+
+def apply_mail(conn: Connection, routing: Routing, prepared: PreparedMail) -> Outcome:
+    """Thread the prepared mail into the store inside the caller's transaction.
+
+    Raises Unprocessable for mail that must wait for a person (quarantine).
+    """
+    mail, item, raw_sha256 = prepared.mail, prepared.item, prepared.raw_sha256
+    message_id, delivered, channel = prepared.message_id, prepared.delivered, prepared.channel
 
     stored = store.find_message(conn, message_id)
     if stored is not None:
         store.add_delivery(conn, stored, delivered)
         return Outcome(stored.pk, stored.ticket, "duplicate")
 
-    channel = routing.channel_for(delivered)
-    seen = understand(mail, routing.contexts[channel])
+    if prepared.failure is not None:
+        raise prepared.failure
+    seen = prepared.seen
+    assert seen is not None
     found = effects.find_key(routing.effects, mail, item.rcpt_to) if routing.effects else None
     if routing.effects and found and effects.for_agent_path(conn, found, seen):
         done = effects.apply_agent_mail(
@@ -329,17 +552,7 @@ def apply_mail(
 
     at = utcnow()
     ticket = _place(conn, routing, channel, decision, mail, sender, sender_name)
-    files = [
-        store.NewAttachment(
-            sha256=blobs.put(att.data),
-            filename=att.filename,
-            content_type=att.content_type,
-            size=att.size,
-            content_id=att.content_id,
-            inline=att.inline,
-        )
-        for att in mail.attachments
-    ]
+    files = prepared.files
     writer = author or contact
     pk = store.add_message(
         conn,
@@ -372,7 +585,7 @@ def apply_mail(
     )
     if decision.merge:
         store.merge_into(conn, ticket, decision.merge)
-    status = _next_status(conn, decision, ticket) if kind is MailKind.NORMAL else None
+    status = _next_status(conn, decision, known, ticket) if kind is MailKind.NORMAL else None
     store.touch_ticket(conn, ticket, at=at, status=status)
     if routing.effects is not None:
         effects.after_customer_message(
@@ -418,10 +631,13 @@ def _place(
     return ticket
 
 
-def _next_status(conn: Connection, decision: ThreadDecision, ticket: int) -> str | None:
+def _next_status(
+    conn: Connection, decision: ThreadDecision, known: KnownThreads, ticket: int
+) -> str | None:
     if decision.ticket is None:
         return None
-    current = store.ticket_status(conn, ticket)
+    facts = known.tickets.get(ticket)  # read in this transaction; nothing here changed it
+    current = facts.status if facts is not None else store.ticket_status(conn, ticket)
     if decision.reopen or current == TicketStatus.WAITING.value:
         return TicketStatus.OPEN.value
     return None

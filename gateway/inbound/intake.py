@@ -1,22 +1,25 @@
 """Group commit: many sessions waiting for their ``250`` share one spool fsync and one commit.
 
 A session hands its message to :meth:`Intake.submit` and waits. One task takes
-every message waiting at that moment, appends them to the spool with a single
-``fdatasync``, inserts their queue rows in a single transaction and only then
-answers them all. While it works, the next group gathers. If any step fails,
-every message of the group gets :class:`TransientError` (SMTP ``451``): none
-is half-accepted, and the sender keeps it and retries.
+every message waiting at that moment and, in one worker thread, appends them to
+the spool with a single ``fdatasync`` and inserts their queue rows in a single
+transaction (a sync connection: one thread hop per group, not one per
+statement as an async driver would take); only then does it answer them all.
+While it works, the next group gathers. If any step fails, every message of
+the group gets :class:`TransientError` (SMTP ``451``): none is half-accepted,
+and the sender keeps it and retries.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.errors import TransientError
 from gateway.inbound.spool import SpoolWriter
@@ -47,7 +50,7 @@ class Intake:
     def __init__(
         self,
         spool: SpoolWriter,
-        engine: AsyncEngine,
+        engine: Engine,
         *,
         node: str,
         batch_max: int = 256,
@@ -62,6 +65,8 @@ class Intake:
         self.on_commit = on_commit
         self._waiting: asyncio.Queue[tuple[Accepted, asyncio.Future[int]]] = asyncio.Queue()
         self._inflight = 0
+        self._writing = threading.Lock()
+        """Held by the thread writing a group; one past its timeout still owns the spool."""
         self.committed = 0
         self.refused = 0
 
@@ -78,12 +83,16 @@ class Intake:
 
     async def run(self) -> None:
         """Commit groups until cancelled."""
+        last = 0
         while True:
             group = [await self._waiting.get()]
-            if self.batch_wait > 0:
+            # Waiting for company only pays when there is company: after a group of one
+            # (a single sender, a quiet hour) the next message is written at once.
+            if self.batch_wait > 0 and last > 1:
                 await asyncio.sleep(self.batch_wait)
             while len(group) < self.batch_max and not self._waiting.empty():
                 group.append(self._waiting.get_nowait())
+            last = len(group)
             self._inflight = len(group)
             try:
                 await self._commit(group)
@@ -118,8 +127,21 @@ class Intake:
             self.on_commit(len(group))
 
     async def _write(self, messages: list[Accepted]) -> list[int]:
+        return await asyncio.to_thread(self._write_blocking, messages)
+
+    def _write_blocking(self, messages: list[Accepted]) -> list[int]:
+        # A writer thread the timeout gave up on may still hold the spool; never wait forever
+        # for it, or every thread of the executor ends up waiting here.
+        if not self._writing.acquire(timeout=COMMIT_TIMEOUT):
+            raise TransientError("the previous group is still being written")
         try:
-            refs = await asyncio.to_thread(self.spool.append_batch, [m.data for m in messages])
+            return self._write_locked(messages)
+        finally:
+            self._writing.release()
+
+    def _write_locked(self, messages: list[Accepted]) -> list[int]:
+        try:
+            refs = self.spool.append_batch([m.data for m in messages])
         except OSError as exc:
             raise TransientError(f"spool write failed: {exc.strerror or exc}") from exc
         rows = [
@@ -138,7 +160,8 @@ class Intake:
             for m, ref in zip(messages, refs, strict=True)
         ]
         try:
-            return await queue.enqueue(self.engine, rows)
+            with self.engine.begin() as conn:
+                return queue.enqueue(conn, rows)
         except (SQLAlchemyError, OSError) as exc:
             reason = getattr(exc, "orig", None) or exc
             raise TransientError(f"queue commit failed: {reason}") from exc

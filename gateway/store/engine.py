@@ -1,4 +1,8 @@
-"""Engines for the store: async for the daemon's event loop, sync for the pipeline worker and CLI.
+"""Engines for the store: sync for the hot paths and the CLI, async for event-loop callers.
+
+The intake commits through a sync engine inside ``asyncio.to_thread`` (one
+thread hop per group, not one per statement); the pipeline worker and the CLI
+are synchronous.
 
 One URL in the config gives both: ``sqlite:///…`` runs on aiosqlite and the
 standard ``sqlite3``; ``postgresql+asyncpg://…`` on asyncpg and psycopg;
@@ -7,11 +11,13 @@ standard ``sqlite3``; ``postgresql+asyncpg://…`` on asyncpg and psycopg;
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
@@ -56,7 +62,8 @@ def make_sync_engine(url: str, *, pool_size: int = 5) -> Engine:
     """A synchronous engine for ``url``; on SQLite, transactions begin IMMEDIATE.
 
     ``BEGIN IMMEDIATE`` takes the write lock up front, so two writers queue on the
-    busy timeout instead of failing with a lock upgrade error mid-transaction.
+    busy timeout instead of failing with a lock upgrade error mid-transaction. A
+    connection with execution option ``sqlite_begin="DEFERRED"`` only reads.
     """
     target = sync_url(url)
     if target.get_backend_name() != "sqlite":
@@ -74,11 +81,18 @@ def _sqlite_connect_sync(dbapi_connection: Any, record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A reader that must neither wait for nor hold up the writer asks for execution option
+    # ``sqlite_begin="DEFERRED"``; everything else takes the write lock up front.
+    mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def make_async_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
     """An asyncio engine for ``url``."""
+    # Imported here: the daemon and the worker use sync engines, and asyncio support costs
+    # several MB of resident memory in every process that imports it.
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     target = async_url(url)
     if target.get_backend_name() != "sqlite":
         return create_async_engine(target, pool_size=pool_size, pool_pre_ping=True)

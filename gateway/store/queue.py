@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Connection, Table, bindparam, func, insert, or_, select, update
 
 from gateway.store.models import Inbound, InboundState, utcnow
 
@@ -61,8 +60,11 @@ class InboundRow:
     ticket_number: int | None
 
 
-async def enqueue(engine: AsyncEngine, items: Sequence[NewInbound]) -> list[int]:
-    """Insert one row per item in a single transaction; return their ids in order."""
+_ENQUEUE = insert(inbound).returning(inbound.c.id, sort_by_parameter_order=True)
+
+
+def enqueue(conn: Connection, items: Sequence[NewInbound]) -> list[int]:
+    """Insert one row per item in the caller's transaction; return their ids in order."""
     now = utcnow()
     rows: list[dict[str, Any]] = [
         {
@@ -82,37 +84,36 @@ async def enqueue(engine: AsyncEngine, items: Sequence[NewInbound]) -> list[int]
         }
         for item in items
     ]
-    async with engine.begin() as conn:
-        result = await conn.execute(
-            insert(inbound).returning(inbound.c.id, sort_by_parameter_order=True), rows
-        )
-        return [row[0] for row in result]
+    return [row[0] for row in conn.execute(_ENQUEUE, rows)]
 
 
-def claim(conn: Connection, node: str, limit: int, *, skip_locked: bool) -> list[QueuedItem]:
-    """The oldest due queued rows of ``node``, locked for this transaction where possible."""
-    now = utcnow()
-    query = (
-        select(
-            inbound.c.id,
-            inbound.c.sha256,
-            inbound.c.size,
-            inbound.c.segment,
-            inbound.c.offset,
-            inbound.c.mail_from,
-            inbound.c.rcpt_to,
-            inbound.c.attempts,
-        )
-        .where(
-            inbound.c.state == InboundState.QUEUED.value,
-            inbound.c.node == node,
-            or_(inbound.c.next_attempt_at.is_(None), inbound.c.next_attempt_at <= now),
-        )
-        .order_by(inbound.c.id)
-        .limit(limit)
+_CLAIM = (
+    select(
+        inbound.c.id,
+        inbound.c.sha256,
+        inbound.c.size,
+        inbound.c.segment,
+        inbound.c.offset,
+        inbound.c.mail_from,
+        inbound.c.rcpt_to,
+        inbound.c.attempts,
     )
-    if skip_locked:
-        query = query.with_for_update(skip_locked=True)
+    .where(
+        inbound.c.state == InboundState.QUEUED.value,
+        inbound.c.node == bindparam("node"),
+        or_(inbound.c.next_attempt_at.is_(None), inbound.c.next_attempt_at <= bindparam("now")),
+    )
+    .order_by(inbound.c.id)
+    .limit(bindparam("limit"))
+)
+_CLAIM_SKIP_LOCKED = _CLAIM.with_for_update(skip_locked=True)
+
+
+def claim(
+    conn: Connection, node: str, limit: int, *, skip_locked: bool = False
+) -> list[QueuedItem]:
+    """The oldest due queued rows of ``node``, locked for this transaction where possible."""
+    query = _CLAIM_SKIP_LOCKED if skip_locked else _CLAIM
     return [
         QueuedItem(
             id=row.id,
@@ -124,8 +125,32 @@ def claim(conn: Connection, node: str, limit: int, *, skip_locked: bool) -> list
             rcpt_to=tuple(row.rcpt_to or ()),
             attempts=row.attempts,
         )
-        for row in conn.execute(query)
+        for row in conn.execute(query, {"node": node, "now": utcnow(), "limit": limit})
     ]
+
+
+_STILL_QUEUED = select(inbound.c.id).where(
+    inbound.c.id.in_(bindparam("ids", expanding=True)),
+    inbound.c.state == InboundState.QUEUED.value,
+)
+
+
+def still_queued(conn: Connection, ids: Sequence[int]) -> set[int]:
+    """Which of ``ids`` are still queued.
+
+    Read in the writing transaction: a row claimed without a lock (SQLite) that
+    another worker finished meanwhile is not processed twice.
+    """
+    if not ids:
+        return set()
+    return {row[0] for row in conn.execute(_STILL_QUEUED, {"ids": list(ids)})}
+
+
+_FINISH = (
+    update(inbound)
+    .where(inbound.c.id == bindparam("item_id"))
+    .values(attempts=inbound.c.attempts + 1)
+)
 
 
 def mark_done(
@@ -133,30 +158,59 @@ def mark_done(
 ) -> None:
     """The item became (part of) a ticket, or was a duplicate; ``note`` says which."""
     conn.execute(
-        update(inbound)
-        .where(inbound.c.id == item_id)
-        .values(
-            state=InboundState.DONE.value,
-            processed_at=utcnow(),
-            message_pk=message_pk,
-            ticket_number=ticket,
-            reason=note,
-            attempts=inbound.c.attempts + 1,
-        )
+        _FINISH,
+        {
+            "item_id": item_id,
+            "state": InboundState.DONE.value,
+            "processed_at": utcnow(),
+            "message_pk": message_pk,
+            "ticket_number": ticket,
+            "reason": note,
+        },
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """A queued message that became (part of) a ticket, or was a duplicate."""
+
+    item_id: int
+    message_pk: int | None
+    ticket: int | None
+    note: str | None
+
+
+def mark_many_done(conn: Connection, done: Sequence[Done]) -> None:
+    """:func:`mark_done` for many items in one statement."""
+    if not done:
+        return
+    now = utcnow()
+    conn.execute(
+        _FINISH,
+        [
+            {
+                "item_id": d.item_id,
+                "state": InboundState.DONE.value,
+                "processed_at": now,
+                "message_pk": d.message_pk,
+                "ticket_number": d.ticket,
+                "reason": d.note,
+            }
+            for d in done
+        ],
     )
 
 
 def quarantine(conn: Connection, item_id: int, reason: str) -> None:
     """Set the item aside for a person, with the reason; its raw bytes stay."""
     conn.execute(
-        update(inbound)
-        .where(inbound.c.id == item_id)
-        .values(
-            state=InboundState.QUARANTINED.value,
-            processed_at=utcnow(),
-            reason=reason[:2000],
-            attempts=inbound.c.attempts + 1,
-        )
+        _FINISH,
+        {
+            "item_id": item_id,
+            "state": InboundState.QUARANTINED.value,
+            "processed_at": utcnow(),
+            "reason": reason[:2000],
+        },
     )
 
 

@@ -1,7 +1,9 @@
 """Tickets, messages and contacts: the snapshot threading reads and the writes that follow.
 
 All functions take a Connection inside the caller's transaction; the caller
-commits. Core statements only: this runs on the pipeline's hot path.
+commits. Core statements only: this runs on the pipeline's hot path, so the
+statements it runs per message are built once, here, with bound parameters
+(building and cache-keying a statement costs more than SQLite running it).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 
 from gateway.store.models import (
     Attachment,
@@ -108,13 +110,14 @@ def channel_ids(conn: Connection) -> dict[str, int]:
     return {row.name: row.id for row in conn.execute(select(channels.c.name, channels.c.id))}
 
 
+_FIND_MESSAGE = select(messages.c.id, messages.c.ticket_id, messages.c.delivered_to).where(
+    messages.c.message_id == bindparam("message_id")
+)
+
+
 def find_message(conn: Connection, message_id: str) -> StoredMessage | None:
     """The stored message with this Message-ID, if any."""
-    row = conn.execute(
-        select(messages.c.id, messages.c.ticket_id, messages.c.delivered_to).where(
-            messages.c.message_id == message_id
-        )
-    ).first()
+    row = conn.execute(_FIND_MESSAGE, {"message_id": message_id}).first()
     if row is None:
         return None
     return StoredMessage(row.id, row.ticket_id, tuple(row.delivered_to or ()))
@@ -127,21 +130,42 @@ def add_delivery(conn: Connection, stored: StoredMessage, addresses: Iterable[st
         conn.execute(update(messages).where(messages.c.id == stored.pk).values(delivered_to=merged))
 
 
+_TICKETS_OF_MESSAGES = (
+    select(messages.c.message_id, messages.c.ticket_id, tickets.c.merged_into)
+    .join(tickets, tickets.c.id == messages.c.ticket_id)
+    .where(messages.c.message_id.in_(bindparam("keys", expanding=True)))
+)
+_TICKETS_ANSWERING = (
+    select(message_refs.c.ticket_id, tickets.c.merged_into)
+    .join(tickets, tickets.c.id == message_refs.c.ticket_id)
+    .where(message_refs.c.ref == bindparam("ref"))
+    .distinct()
+)
+_TICKET_FACTS = select(
+    tickets.c.id, tickets.c.status, tickets.c.contact_id, tickets.c.merged_into
+).where(tickets.c.id.in_(bindparam("numbers", expanding=True)))
+_MERGED_INTO = select(tickets.c.merged_into).where(tickets.c.id == bindparam("number"))
+_CONTACT_ADDRESSES = select(identities.c.value).where(
+    identities.c.contact_id == bindparam("contact_id"), identities.c.kind == "email"
+)
+_TICKET_PEOPLE = select(messages.c.from_address, messages.c.to, messages.c.cc).where(
+    messages.c.ticket_id == bindparam("number")
+)
+
+
 def load_known(
     conn: Connection, message_id: str, keys: Sequence[str], token: int | None
 ) -> KnownThreads:
     """The snapshot :func:`gateway.threading.match.match_thread` decides on."""
     by_message_id: dict[str, int] = {}
     if keys:
-        query = select(messages.c.message_id, messages.c.ticket_id).where(
-            messages.c.message_id.in_(list(keys))
-        )
-        by_message_id = {row.message_id: _live(conn, row.ticket_id) for row in conn.execute(query)}
+        by_message_id = {
+            row.message_id: _live(conn, row.ticket_id, row.merged_into)
+            for row in conn.execute(_TICKETS_OF_MESSAGES, {"keys": list(keys)})
+        }
     answered = {
-        _live(conn, row.ticket_id)
-        for row in conn.execute(
-            select(message_refs.c.ticket_id).where(message_refs.c.ref == message_id).distinct()
-        )
+        _live(conn, row.ticket_id, row.merged_into)
+        for row in conn.execute(_TICKETS_ANSWERING, {"ref": message_id})
     }
     numbers = set(by_message_id.values()) | answered
     token_facts = None
@@ -149,18 +173,28 @@ def load_known(
         token_facts = _facts(conn, token, with_participants=True)
         if token_facts is not None and token_facts.number != token:
             token_facts = None  # merged away: the token names an old number
-    facts = {n: f for n in numbers if (f := _facts(conn, n, with_participants=False))}
+    facts: dict[int, TicketFacts] = {}
+    if numbers:
+        for row in conn.execute(_TICKET_FACTS, {"numbers": sorted(numbers)}):
+            if row.merged_into is None:
+                facts[row.id] = TicketFacts(row.id, row.status, frozenset())
+            elif (moved := _facts(conn, row.id, with_participants=False)) is not None:
+                facts[row.id] = moved  # merged since _live looked: follow it again
     if token_facts is not None:
         facts[token_facts.number] = token_facts
     return KnownThreads(by_message_id, frozenset(answered), token_facts, facts)
 
 
-def _live(conn: Connection, number: int) -> int:
-    """Follow merges to the ticket that holds the conversation now."""
+def _live(conn: Connection, number: int, merged_into: int | None = -1) -> int:
+    """Follow merges to the ticket that holds the conversation now.
+
+    ``merged_into`` is the ticket's own column when the caller already read it
+    (None: not merged, the common case, and no query at all).
+    """
+    if merged_into is None:
+        return number
     for _ in range(32):
-        merged = conn.execute(
-            select(tickets.c.merged_into).where(tickets.c.id == number)
-        ).scalar_one_or_none()
+        merged = conn.execute(_MERGED_INTO, {"number": number}).scalar_one_or_none()
         if merged is None:
             return number
         number = merged
@@ -168,11 +202,7 @@ def _live(conn: Connection, number: int) -> int:
 
 
 def _facts(conn: Connection, number: int, *, with_participants: bool) -> TicketFacts | None:
-    row = conn.execute(
-        select(tickets.c.id, tickets.c.status, tickets.c.contact_id, tickets.c.merged_into).where(
-            tickets.c.id == number
-        )
-    ).first()
+    row = conn.execute(_TICKET_FACTS, {"numbers": [number]}).first()
     if row is None:
         return None
     if row.merged_into is not None:
@@ -180,21 +210,28 @@ def _facts(conn: Connection, number: int, *, with_participants: bool) -> TicketF
     people: set[str] = set()
     if with_participants:
         people.update(
-            value
-            for (value,) in conn.execute(
-                select(identities.c.value).where(
-                    identities.c.contact_id == row.contact_id, identities.c.kind == "email"
-                )
-            )
+            value for (value,) in conn.execute(_CONTACT_ADDRESSES, {"contact_id": row.contact_id})
         )
-        for msg in conn.execute(
-            select(messages.c.from_address, messages.c.to, messages.c.cc).where(
-                messages.c.ticket_id == number
-            )
-        ):
+        for msg in conn.execute(_TICKET_PEOPLE, {"number": number}):
             people.add(msg.from_address)
             people.update(a.lower() for a in (*(msg.to or ()), *(msg.cc or ())))
     return TicketFacts(row.id, row.status, frozenset(people))
+
+
+_CONTACT_BY_ADDRESS = (
+    select(identities.c.contact_id, contacts.c.name)
+    .join(contacts, contacts.c.id == identities.c.contact_id)
+    .where(identities.c.kind == "email", identities.c.value == bindparam("value"))
+)
+_NAME_CONTACT = (
+    update(contacts).where(contacts.c.id == bindparam("contact_id")).values(name=bindparam("name"))
+)
+_NEW_CONTACT = insert(contacts).returning(contacts.c.id)
+_NEW_IDENTITY = insert(identities)
+_NEW_TICKET = insert(tickets).returning(tickets.c.id)
+_NEW_MESSAGE = insert(messages).returning(messages.c.id)
+_NEW_REFS = insert(message_refs)
+_NEW_ATTACHMENTS = insert(attachments)
 
 
 def contact_for(conn: Connection, address: str, name: str) -> int:
@@ -203,22 +240,15 @@ def contact_for(conn: Connection, address: str, name: str) -> int:
     The first name seen stays, unless it was empty.
     """
     value = address.strip().lower()
-    row = conn.execute(
-        select(identities.c.contact_id, contacts.c.name)
-        .join(contacts, contacts.c.id == identities.c.contact_id)
-        .where(identities.c.kind == "email", identities.c.value == value)
-    ).first()
+    row = conn.execute(_CONTACT_BY_ADDRESS, {"value": value}).first()
     if row is not None:
         if not row.name and name:
-            conn.execute(update(contacts).where(contacts.c.id == row.contact_id).values(name=name))
+            conn.execute(_NAME_CONTACT, {"contact_id": row.contact_id, "name": name})
         return int(row.contact_id)
-    contact_id = conn.execute(
-        insert(contacts).values(name=name, created_at=utcnow()).returning(contacts.c.id)
-    ).scalar_one()
+    contact_id = conn.execute(_NEW_CONTACT, {"name": name, "created_at": utcnow()}).scalar_one()
     conn.execute(
-        insert(identities).values(
-            contact_id=contact_id, kind="email", value=value, display=address.strip()
-        )
+        _NEW_IDENTITY,
+        {"contact_id": contact_id, "kind": "email", "value": value, "display": address.strip()},
     )
     return int(contact_id)
 
@@ -237,24 +267,19 @@ def create_ticket(
 ) -> int:
     """A new ticket; returns its number."""
     now = utcnow()
-    return int(
-        conn.execute(
-            insert(tickets)
-            .values(
-                channel_id=channel_id,
-                contact_id=contact_id,
-                subject=subject,
-                status=status,
-                pipeline=pipeline,
-                priority=priority,
-                properties=properties or None,
-                source=source,
-                created_at=now,
-                updated_at=now,
-            )
-            .returning(tickets.c.id)
-        ).scalar_one()
-    )
+    values = {
+        "channel_id": channel_id,
+        "contact_id": contact_id,
+        "subject": subject,
+        "status": status,
+        "pipeline": pipeline,
+        "priority": priority,
+        "properties": properties or None,
+        "source": source,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return int(conn.execute(_NEW_TICKET, values).scalar_one())
 
 
 def add_message(
@@ -288,16 +313,16 @@ def add_message(
         "forwarded_by": message.forwarded_by,
         "forward_kind": message.forward_kind,
     }
-    pk = int(conn.execute(insert(messages).values(values).returning(messages.c.id)).scalar_one())
+    pk = int(conn.execute(_NEW_MESSAGE, values).scalar_one())
     refs = {r for r in (message.in_reply_to, *message.references) if r}
     if refs:
         conn.execute(
-            insert(message_refs),
+            _NEW_REFS,
             [{"message_pk": pk, "ticket_id": ticket, "ref": ref} for ref in sorted(refs)],
         )
     if files:
         conn.execute(
-            insert(attachments),
+            _NEW_ATTACHMENTS,
             [
                 {
                     "message_pk": pk,
@@ -314,22 +339,26 @@ def add_message(
     return pk
 
 
+_TOUCH_TICKET = update(tickets).where(tickets.c.id == bindparam("number"))
+_TICKET_STATUS = select(tickets.c.status).where(tickets.c.id == bindparam("number"))
+
+
 def touch_ticket(conn: Connection, ticket: int, *, at: datetime, status: str | None = None) -> None:
     """A message landed on ``ticket`` at ``at``; optionally change its status."""
-    values: dict[str, Any] = {"updated_at": utcnow(), "last_message_at": at}
+    values: dict[str, Any] = {"number": ticket, "updated_at": utcnow(), "last_message_at": at}
     if status is not None:
         values["status"] = status
-    conn.execute(update(tickets).where(tickets.c.id == ticket).values(values))
+    conn.execute(_TOUCH_TICKET, values)
 
 
 def set_subject(conn: Connection, ticket: int, subject: str) -> None:
     """Give ``ticket`` a new subject."""
-    conn.execute(update(tickets).where(tickets.c.id == ticket).values(subject=subject))
+    conn.execute(_TOUCH_TICKET, {"number": ticket, "subject": subject})
 
 
 def ticket_status(conn: Connection, ticket: int) -> str:
     """The status of ``ticket``."""
-    return str(conn.execute(select(tickets.c.status).where(tickets.c.id == ticket)).scalar_one())
+    return str(conn.execute(_TICKET_STATUS, {"number": ticket}).scalar_one())
 
 
 def merge_into(conn: Connection, target: int, others: Sequence[int]) -> None:
