@@ -498,6 +498,9 @@ def _find_cut(lines: list[str], html_label: str) -> _Cut:
                 for j in range(start, i + 1):
                     keep[j] = False
                 method = method or f"attribution line ({label})"
+            elif _indented_quote_follows(lines, i):
+                # mail(1)-style clients (s-nail, BSD mail) quote with a tab, not ">".
+                return _Cut(keep[:start], start, method or f"tab-quoted ({label})", quoted_lines)
             elif strict:
                 return _Cut(
                     keep[:start], start, method or f"attribution line ({label})", quoted_lines
@@ -529,6 +532,16 @@ def _quote_follows(lines: list[str], index: int) -> bool:
         if lines[j].strip():
             return False
     return False
+
+
+def _indented_quote_follows(lines: list[str], index: int) -> bool:
+    """Does a tab-indented block follow ``index`` and run to the end of the text?
+
+    Only a whole trailing block counts: a tab-indented line in the middle of a
+    mail is as likely to be a list or a piece of code as a quote.
+    """
+    rest = [line for line in lines[index + 1 :] if line.strip()]
+    return bool(rest) and all(line.startswith("\t") for line in rest)
 
 
 def _hard_marker(lines: list[str], index: int, stripped: str) -> tuple[int, str] | None:

@@ -731,3 +731,21 @@ def test_outlook_plain_header_block_in_each_language(lang: str, separator: str) 
         f"{to}: Kim <kim@example.org>\n{subject}: RE: Order 7\n\nHello\n"
     )
     assert extract_reply(text).new_text == "Thanks!"
+
+
+@pytest.mark.parametrize(
+    "attribution",
+    ["Ann Customer <ann@example.com> wrote:", "On Wed, 2 Dec 2026 at 10:00, Ann wrote:"],
+)
+def test_tab_quoted_history_of_mail1_clients_is_cut(attribution: str) -> None:
+    # s-nail and BSD mail(1) indent the quoted message with a tab, not ">".
+    text = f"Please unplug it first.\n\n{attribution}\n\tHello,\n\tmy printer is on fire.\n"
+    reply = extract_reply(text)
+    assert reply.new_text.strip() == "Please unplug it first."
+
+
+def test_tab_indented_lines_without_attribution_are_kept() -> None:
+    text = "Here is the config you asked for:\n\tlisten = 1\n\tport = 2\n\nDoes it look right?\n"
+    assert "port = 2" in extract_reply(text).new_text
+    text = "Ann wrote:\n\tHello,\nand then she added more below the quote.\n"
+    assert "she added more" in extract_reply(text).new_text
