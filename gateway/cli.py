@@ -304,11 +304,15 @@ def cmd_contacts_set_owner(args: argparse.Namespace) -> int:
 
 def _channel_views(settings: Settings, conn: Any) -> list[dict[str, Any]]:
     from gateway.assignment import effective_rule, plans_for
+    from gateway.store.channels import FIXED, overlay, stored_settings
 
+    stored = stored_settings(conn) if conn is not None else {}
+    settings = overlay(settings, stored)
     plans = plans_for(settings)
     views = []
     for channel in settings.channels:
         data = channel.model_dump(mode="json")
+        data["set_by_command"] = sorted(k for k in stored.get(channel.name, {}) if k not in FIXED)
         if conn is not None:
             rule, source = effective_rule(conn, plans[channel.name])
             if source == "command":
@@ -396,6 +400,37 @@ def cmd_channels_validate(args: argparse.Namespace) -> int:
     if problems:
         return 1
     print(f"{len(views)} channel(s) OK")
+    return 0
+
+
+def cmd_channels_set(args: argparse.Namespace) -> int:
+    """Save one channel setting over the config file's, checked as the file would be."""
+    from gateway.store.channels import SettingProblem, save_channel_setting
+
+    value: Any = None
+    if not args.unset:
+        if args.value is None:
+            print("give a VALUE, or --unset to go back to the config file's", file=sys.stderr)
+            return 2
+        try:
+            value = json.loads(args.value)
+        except ValueError:
+            value = args.value  # plain text: a company name, a template
+    settings = _settings(args)
+    engine = _connect(args)
+    try:
+        with engine.begin() as conn:
+            result = save_channel_setting(conn, settings, args.name, args.key, value)
+    except SettingProblem as exc:
+        print(f"error: channel {args.name}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    channel = next(c for c in result.channels if c.name == args.name)
+    shown = json.dumps(channel.model_dump(mode="json")[args.key], ensure_ascii=False)
+    origin = "from the config file" if args.unset else "saved"
+    print(f"channel {args.name}: {args.key} = {shown} ({origin})")
+    print("it takes effect when the daemon reloads (SIGHUP: systemctl reload gateway)")
     return 0
 
 
@@ -717,6 +752,11 @@ def build_parser() -> argparse.ArgumentParser:
     cshow.add_argument("name", metavar="NAME")
     cshow.add_argument("--json", action="store_true")
     add("validate", cmd_channels_validate, "check channel settings against the agents", channels)
+    cset = add("set", cmd_channels_set, "save a channel setting over the config's", channels)
+    cset.add_argument("name", metavar="NAME")
+    cset.add_argument("key", metavar="KEY", help="a [[channels]] key, e.g. company, from_name")
+    cset.add_argument("value", metavar="VALUE", nargs="?", help="JSON, or plain text")
+    cset.add_argument("--unset", action="store_true", help="back to the config file's value")
     croute = add(
         "set-routing", cmd_channels_set_routing, "save a routing rule over the config's", channels
     )

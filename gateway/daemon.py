@@ -79,9 +79,10 @@ class Paths:
             path.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
-def prepare_store(settings: Settings, *, migrate: bool) -> None:
+def prepare_store(settings: Settings, *, migrate: bool) -> Settings:
     """Migrate the schema (when asked), record the configured channels and agents, and make
-    sure the reply secret exists. Blocking."""
+    sure the reply secret exists; returns the settings with the channel settings saved by
+    command laid over the file's. Blocking."""
     reply_secret(settings)
     engine = make_sync_engine(settings.store_url)
     try:
@@ -92,8 +93,25 @@ def prepare_store(settings: Settings, *, migrate: bool) -> None:
                 conn, [(c.name, c.kind.value, c.channel_identity) for c in settings.channels]
             )
             sync_agents(conn, configured_agents(settings))
+        return with_stored_channels(settings, engine)
     finally:
         engine.dispose()
+
+
+def with_stored_channels(settings: Settings, engine: Engine) -> Settings:
+    """``settings`` with the channel settings saved by ``gateway channels set``. Blocking.
+
+    Raises ConfigError when a saved value no longer fits the file.
+    """
+    from gateway.store.channels import SettingProblem, overlay, stored_settings
+
+    with engine.connect() as conn:
+        stored = stored_settings(conn)
+    try:
+        return overlay(settings, stored)
+    except SettingProblem as exc:
+        problem = ConfigProblem("channels", f"a setting saved by command no longer fits: {exc}")
+        raise ConfigError("the store's channel settings", [problem]) from exc
 
 
 def smtp_relay(cfg: OutboundSmtpSettings) -> SmtpRelay:
@@ -232,6 +250,7 @@ class Daemon:
 
             self.api_tokens = await asyncio.to_thread(read_tokens, cfg.api.token_file)
         await self._prepare_store()
+        cfg = self.settings  # now with the channel settings saved by command
         self.engine = make_async_engine(cfg.store_url, pool_size=cfg.store.pool_size)
         if cfg.api is not None:
             from gateway.web.app import build_app
@@ -357,7 +376,7 @@ class Daemon:
             try:
                 if self.settings.store.migrate_on_start:
                     await self._migrate()
-                await asyncio.to_thread(prepare_store, self.settings, migrate=False)
+                self.settings = await asyncio.to_thread(prepare_store, self.settings, migrate=False)
                 return
             except TransientError as exc:
                 # Not listening yet, so the MTA in front keeps the mail until the store is back.
@@ -446,7 +465,7 @@ class Daemon:
         sdnotify.notify("RELOADING=1", f"MONOTONIC_USEC={time.monotonic_ns() // 1000}")
         try:
             fresh = await asyncio.to_thread(load_settings, self.config_path)
-            await asyncio.to_thread(prepare_store, fresh, migrate=False)
+            fresh = await asyncio.to_thread(prepare_store, fresh, migrate=False)
         except (ConfigError, TransientError) as exc:
             log.error("daemon.reload_failed", error=str(exc))
             sdnotify.notify("READY=1")
@@ -498,6 +517,7 @@ def worker_main(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     engine = make_sync_engine(settings.store_url, pool_size=1)
+    settings = with_stored_channels(settings, engine)
     blobs = FileBlobStore(paths.blobs)
     pipeline = Pipeline(engine, settings, node=settings.node, blobs=blobs, spool_dir=paths.spool)
     log.info("worker.ready", pid=os.getpid())
