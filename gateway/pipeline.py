@@ -286,6 +286,7 @@ def apply_mail(
             seen.reply.new_text or seen.text,
             item.rcpt_to,
             routing.team_addresses,
+            fx=routing.effects,
         )
         if status_note is not None:
             return Outcome(None, None, status_note)
