@@ -224,3 +224,43 @@ def test_an_away_owner_still_gets_their_contacts_ticket_by_mail(
         assert mailed.rcpt_to == (BOB,)
         assert "[#3]" in str(mailed.message["Subject"])
         assert client.get("/api/v1/tickets/3").json()["assignee"] == BOB
+
+
+def test_mail_tickets_notify_the_routed_agent_and_whoever_takes_a_waiting_one(
+    daemon_factory: Any, tmp_path: Path, sink: Sink
+) -> None:
+    rule = f'routing = {{ assign = "users_and_teams", users = ["{BOB}"] }}\n'
+    daemon: RunningDaemon = daemon_factory(agents_config(tmp_path, sink.port, channel_extra=rule))
+    daemon.cli("users", "set-status", BOB, "away")
+    send(daemon, customer_mail("Waiting one"), mail_from=ANN)
+    [waiting] = sink.wait_for(1)
+    assert waiting.rcpt_to == (JANE,)  # unassigned: the channel's notify list
+
+    # By command: Bob is back and the waiting ticket is his; the outbox worker tells him.
+    back = daemon.cli("users", "set-status", BOB, "available").stdout
+    assert f"ticket 1 assigned to {BOB}" in back
+    [taken] = sink.wait_for(2)[1:]
+    assert taken.rcpt_to == (BOB,)
+    assert "now assigned to you" in text_of(taken.message)
+    assert str(taken.message["References"]) == str(waiting.message["References"])
+
+    # By a #available mail, answered from Bob's own notification (his signed address).
+    daemon.cli("users", "set-status", BOB, "away")
+    send(daemon, customer_mail("Waiting two"), mail_from=ANN)
+    assert sink.wait_for(3)[2].rcpt_to == (JANE,)
+    send(daemon, answer_to(taken.message, "#available", sender=f"Bob Roe <{BOB}>"), mail_from=BOB)
+    [second] = sink.wait_for(4)[3:]
+    assert second.rcpt_to == (BOB,)
+    assert "[#2]" in str(second.message["Subject"])
+    assert "now assigned to you (it waited for an available agent)" in text_of(second.message)
+
+    # Mail in while Bob is available: assigned by the rule, and Bob is the one told.
+    send(daemon, customer_mail("Routed at once"), mail_from=ANN)
+    [routed] = sink.wait_for(5)[4:]
+    assert routed.rcpt_to == (BOB,)
+    assert "[#3]" in str(routed.message["Subject"])
+    assert [t["assignee"] for t in sorted(daemon.tickets(), key=lambda t: t["number"])] == [
+        BOB,
+        BOB,
+        BOB,
+    ]
