@@ -108,16 +108,22 @@ def test_mail_tickets_go_round_robin_to_seated_team_members(
     assert listed["vic@acme.example"].open_tickets == 0
 
 
-def test_waiting_ticket_is_assigned_when_an_agent_becomes_available(
-    engine: Engine, store_url: str, tmp_path: Path
-) -> None:
+def waiting_for_olga(engine: Engine, store_url: str, tmp_path: Path, subject: str) -> Settings:
+    """A channel for Olga alone, Olga away, and a mail ticket ``subject`` waiting for her."""
     cfg = settings(
         store_url, tmp_path, {"assign": "users_and_teams", "users": ["olga@acme.example"]}
     )
     prepare_store(cfg, migrate=False)
     with engine.begin() as conn:
         assert agents.set_status(conn, "olga@acme.example", UserStatus.AWAY)
-    run_mail(engine, cfg, store_url, raw_mail("w1@x", "Waiting"))
+    run_mail(engine, cfg, store_url, raw_mail(f"{subject}@x", subject))
+    return cfg
+
+
+def test_waiting_ticket_is_assigned_when_an_agent_becomes_available(
+    engine: Engine, store_url: str, tmp_path: Path
+) -> None:
+    cfg = waiting_for_olga(engine, store_url, tmp_path, "Waiting")
     ticket = tickets_by_subject(engine)["Waiting"]
     assert ticket.assignee is None
     assert ticket.assignment_pending
@@ -136,13 +142,7 @@ def test_waiting_ticket_is_assigned_when_an_agent_becomes_available(
 def test_the_waiting_sweep_tells_each_new_assignee_once(
     engine: Engine, store_url: str, tmp_path: Path
 ) -> None:
-    cfg = settings(
-        store_url, tmp_path, {"assign": "users_and_teams", "users": ["olga@acme.example"]}
-    )
-    prepare_store(cfg, migrate=False)
-    with engine.begin() as conn:
-        assert agents.set_status(conn, "olga@acme.example", UserStatus.AWAY)
-    run_mail(engine, cfg, store_url, raw_mail("s1@x", "Swept"))
+    cfg = waiting_for_olga(engine, store_url, tmp_path, "Swept")
     number = tickets_by_subject(engine)["Swept"].number
     blobs = FileBlobStore(Paths(cfg.data_dir).blobs)
     config = effects_config(cfg, reply_secret(cfg))
