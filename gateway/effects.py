@@ -251,7 +251,8 @@ def apply_agent_mail(
         else:
             reason = f"#assign by {holder.address}"
             conversations.assign(conn, ctx.number, target.id, reason)
-            if target.id != holder.id:
+            if target.id not in (holder.id, ctx.assignee_id):
+                # Assigning oneself, or the assignee again, tells nobody anything new.
                 notify_assigned(conn, fx, ctx.number, target.address, reason)
     elif ctx.assignee_id is None and kind == "answer":
         conversations.assign(conn, ctx.number, holder.id, "answered by mail")
