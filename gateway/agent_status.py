@@ -14,6 +14,7 @@ from sqlalchemy import Connection, select
 
 from gateway.assignment import ChannelPlan, assign_pending
 from gateway.config.schema import Settings
+from gateway.effects import Effects, notify_assignments
 from gateway.mail.addresses import base_address, sub_address_tag
 from gateway.mail.message import ParsedMail
 from gateway.routing.status_mail import prove_agent, status_command
@@ -50,8 +51,12 @@ def apply_status_mail(
     new_text: str,
     envelope_rcpts: Sequence[str],
     team_addresses: Mapping[str, str],
+    fx: Effects | None = None,
 ) -> str | None:
-    """Apply a proven status mail and say what was done; None when it is not one."""
+    """Apply a proven status mail and say what was done; None when it is not one.
+
+    With ``fx``, each waiting ticket the agent takes now is notified to them.
+    """
     command = status_command(mail.subject, new_text)
     if command is None or mail.from_ is None:
         return None
@@ -81,5 +86,7 @@ def apply_status_mail(
         return None
     agent_store.set_status(conn, proof.agent, UserStatus(command.value))
     assigned = assign_pending(conn, plans) if command.value == "available" else []
+    if fx is not None:
+        notify_assignments(conn, fx, assigned)
     log.info("agent.status_set", agent=proof.agent, status=command.value, by=proof.how)
     return f"agent {proof.agent} {command.value} by mail ({proof.how}); {len(assigned)} assigned"

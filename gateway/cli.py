@@ -261,11 +261,17 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 def cmd_users_set_status(args: argparse.Namespace) -> int:
     """Set an agent available or away; waiting tickets go to them when they become available."""
     from gateway.assignment import assign_pending, plans_for
+    from gateway.config.load import reply_secret
+    from gateway.daemon import Paths
+    from gateway.effects import Effects, effects_config, notify_assignments
     from gateway.store.agents import set_status
+    from gateway.store.blobs import FileBlobStore
     from gateway.store.models import UserStatus
 
     settings = _settings(args)
     engine = _connect(args)
+    blobs = FileBlobStore(Paths(settings.data_dir).blobs)
+    fx = Effects(effects_config(settings, reply_secret(settings)), blobs)
     with engine.begin() as conn:
         if not set_status(conn, args.address, UserStatus(args.status)):
             print(
@@ -274,6 +280,8 @@ def cmd_users_set_status(args: argparse.Namespace) -> int:
             )
             return 1
         assigned = assign_pending(conn, plans_for(settings))
+        notify_assignments(conn, fx, assigned)  # the outbox worker sends them
+        blobs.sync()  # the payloads are durable before the rows that name them
     engine.dispose()
     print(f"{args.address.lower()} is {args.status}")
     for number, assignee in assigned:

@@ -10,26 +10,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
 import ssl
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import structlog
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway import sdnotify
-from gateway.assignment import assign_pending, configured_agents, plans_for
+from gateway.assignment import ChannelPlan, assign_pending, configured_agents, plans_for
 from gateway.config.load import load_settings, reply_secret
 from gateway.config.schema import OutboundSmtpSettings, Settings
-from gateway.desk import ChannelIdentity
+from gateway.effects import Effects, EffectsConfig, effects_config, notify_assignments
 from gateway.errors import ConfigError, ConfigProblem, TransientError
 from gateway.inbound.intake import Intake
 from gateway.inbound.smtp import IntakeHandler, load_users, start_listener, tls_context
@@ -39,9 +40,10 @@ from gateway.outbound.smtp import SmtpRelay
 from gateway.outbound.worker import OutboxPolicy, OutboxWorker
 from gateway.store import tickets as store
 from gateway.store.agents import sync_agents
-from gateway.store.blobs import FileBlobStore
+from gateway.store.blobs import BlobStore, FileBlobStore
 from gateway.store.engine import make_async_engine, make_sync_engine
 from gateway.store.migrate import upgrade
+from gateway.store.staged import write_with_blobs
 
 if TYPE_CHECKING:  # the HTTP app is imported only when [api] is configured (memory)
     from starlette.applications import Starlette
@@ -77,6 +79,17 @@ class Paths:
         """Make the folders (0700: mail is private)."""
         for path in (self.data_dir, self.spool, self.blobs):
             path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def assign_and_notify(
+    conn: Connection,
+    blobs: BlobStore,
+    *,
+    plans: Mapping[str, ChannelPlan],
+    config: EffectsConfig,
+) -> None:
+    """Give waiting tickets to agents available now, and tell each new assignee by mail."""
+    notify_assignments(conn, Effects(config, blobs), assign_pending(conn, plans))
 
 
 def prepare_store(settings: Settings, *, migrate: bool) -> Settings:
@@ -239,6 +252,8 @@ class Daemon:
         self.api_tokens: frozenset[str] = frozenset()
         self.http: EmbeddedServer | None = None
         self.app: Starlette | None = None
+        self.reply_secret = b""
+        """The reply keys' HMAC secret, read once the store is prepared."""
 
     async def run(self) -> int:
         """Serve until SIGTERM/SIGINT; returns the exit code."""
@@ -251,6 +266,7 @@ class Daemon:
             self.api_tokens = await asyncio.to_thread(read_tokens, cfg.api.token_file)
         await self._prepare_store()
         cfg = self.settings  # now with the channel settings saved by command
+        self.reply_secret = await asyncio.to_thread(reply_secret, cfg)
         self.engine = make_async_engine(cfg.store_url, pool_size=cfg.store.pool_size)
         if cfg.api is not None:
             from gateway.web.app import build_app
@@ -325,14 +341,9 @@ class Daemon:
         return WebContext(
             engine=self.engine,
             plans=plans_for(cfg),
-            identities={
-                c.name: ChannelIdentity(c.name, c.address, c.company, c.from_name, c.subject_token)
-                for c in cfg.channels
-            },
+            effects=effects_config(cfg, self.reply_secret),
             default_channel=cfg.channels[0].name,
-            node=cfg.node,
             message_id_domain=cfg.message_id_domain,
-            token_prefix=cfg.threading.subject_token_prefix,
             blobs=FileBlobStore(self.paths.blobs),
             max_body_bytes=cfg.api.max_body_bytes,
         )
@@ -365,8 +376,12 @@ class Daemon:
                 if waiting is None:
                     continue
                 plans = plans_for(self.settings)
-                async with self.engine.begin() as conn:
-                    await conn.run_sync(assign_pending, plans)
+                config = effects_config(self.settings, self.reply_secret)
+                await write_with_blobs(
+                    self.engine,
+                    FileBlobStore(self.paths.blobs),
+                    functools.partial(assign_and_notify, plans=plans, config=config),
+                )
             except (OperationalError, DBAPIError) as exc:
                 log.warning("routing.sweep_failed", error=str(exc.orig))
 

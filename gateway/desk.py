@@ -5,11 +5,12 @@ runs these through ``AsyncConnection.run_sync``). A ticket opened here is
 stored whole in one transaction (contact, ticket, first message, routing)
 and routed like a mail ticket; it never goes through SMTP.
 
-Answers are written as a ``direction=out`` message plus an outbox row holding
-the rendered RFC 5322 bytes as a blob; the outbox worker sends them.
-:func:`render_answer` is the one place that builds those bytes; the blob is
-written (and synced, off the event loop) between :func:`plan_answer` and
-:func:`record_answer`.
+Answers are rendered and queued by :func:`gateway.effects.relay_answer`, the
+same code that relays an agent's mail answer, and new tickets and new
+assignees are notified through :mod:`gateway.effects`, in the caller's
+transaction. The payload blobs go to the :class:`~gateway.store.blobs.BlobStore`
+the caller hands in (the HTTP app stages them and makes them durable, off the
+event loop, before it commits).
 """
 
 from __future__ import annotations
@@ -17,19 +18,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
-from typing import Any, cast
+from email.utils import make_msgid
+from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, select, update
 
+from gateway import effects
 from gateway.assignment import ChannelPlan, assign_new_ticket
+from gateway.effects import Effects
+from gateway.mail.compose import make_message_id
 from gateway.routing.decide import Decision
 from gateway.store import agents as agent_store
+from gateway.store import conversations, directory
 from gateway.store import tickets as store
-from gateway.store.models import Direction, Outbox, OutboxKind, OutboxState, UserStatus, utcnow
-
-outbox = cast(Table, Outbox.__table__)
+from gateway.store.models import Direction, TicketStatus, UserStatus, utcnow
 
 
 class DeskProblem(Exception):
@@ -56,18 +58,6 @@ class NewTicket:
     source: str = "api"
 
 
-@dataclass(frozen=True, slots=True)
-class ChannelIdentity:
-    """How answers on a channel look: the team address and names."""
-
-    name: str
-    address: str | None
-    company: str
-    from_name: str
-    """``agent_and_company`` or ``company``."""
-    subject_token: bool
-
-
 def open_ticket(
     conn: Connection,
     new: NewTicket,
@@ -76,8 +66,14 @@ def open_ticket(
     *,
     message_id_domain: str,
     now: datetime | None = None,
+    fx: Effects | None = None,
 ) -> tuple[int, Decision]:
-    """Store a ticket with its contact and first message, then route it; returns its number."""
+    """Store a ticket with its contact and first message, route it, and notify like mail.
+
+    With ``fx``, the assignee (or the channel's notify list) is notified and the
+    contact acknowledged as :func:`gateway.effects.after_api_ticket` says.
+    Returns its number and the routing decision.
+    """
     at = now or utcnow()
     contact = store.contact_for(conn, new.contact_email, new.contact_name)
     properties = {**plan.properties, **new.properties}
@@ -92,12 +88,13 @@ def open_ticket(
         properties=properties,
         source=new.source,
     )
+    message_id = make_msgid(domain=message_id_domain).strip("<>")
     store.add_message(
         conn,
         number,
         _message(
             Direction.IN,
-            make_msgid(domain=message_id_domain).strip("<>"),
+            message_id,
             new.contact_email.lower(),
             new.contact_name,
             new.subject,
@@ -106,7 +103,10 @@ def open_ticket(
         ),
     )
     store.touch_ticket(conn, number, at=at)
-    return number, assign_new_ticket(conn, number, plan, at)
+    decision = assign_new_ticket(conn, number, plan, at)
+    if fx is not None:
+        effects.after_api_ticket(conn, fx, ticket=number, message_id=message_id)
+    return number, decision
 
 
 def _message(
@@ -145,13 +145,18 @@ def _message(
     )
 
 
-def change_ticket(conn: Connection, number: int, changes: Mapping[str, Any]) -> None:
+def change_ticket(
+    conn: Connection, number: int, changes: Mapping[str, Any], fx: Effects | None = None
+) -> None:
     """Apply API changes: ``status``, ``priority``, ``assignee`` (address or None), ``properties``.
 
-    Property values of None remove the property. Raises DeskProblem.
+    Property values of None remove the property. With ``fx``, a new assignee is
+    told by mail in the same transaction. Raises DeskProblem.
     """
     row = conn.execute(
-        select(store.tickets.c.properties).where(store.tickets.c.id == number)
+        select(store.tickets.c.properties, store.tickets.c.assignee_id).where(
+            store.tickets.c.id == number
+        )
     ).first()
     if row is None:
         raise DeskProblem("number", f"no ticket {number}", status=404)
@@ -171,6 +176,9 @@ def change_ticket(conn: Connection, number: int, changes: Mapping[str, Any]) -> 
     if "assignee" in changes:
         values.update(_manual_assignment(conn, changes["assignee"]))
     conn.execute(update(store.tickets).where(store.tickets.c.id == number).values(values))
+    assignee = values.get("assignee_id")
+    if fx is not None and assignee is not None and assignee != row.assignee_id:
+        effects.notify_assigned(conn, fx, number, changes["assignee"], values["assignment_reason"])
 
 
 def _manual_assignment(conn: Connection, address: str | None) -> dict[str, Any]:
@@ -225,158 +233,30 @@ def _live_ticket(conn: Connection, number: int) -> store.TicketSummary:
     return found[0]
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """An answer ready to store and send: its rendered bytes and the facts the rows need."""
+def answer_ticket(
+    conn: Connection, fx: Effects, number: int, text: str, agent: str | None, *, seed: str
+) -> tuple[int, str]:
+    """Answer the customer of ticket ``number`` exactly as an agent's mail answer is sent.
 
-    ticket: int
-    message_id: str
-    subject: str
-    sender: str
-    sender_name: str
-    to: str
-    text: str
-    in_reply_to: str | None
-    references: tuple[str, ...]
-    at: datetime
-    raw: bytes
-
-
-def plan_answer(
-    conn: Connection,
-    number: int,
-    text: str,
-    *,
-    channel: ChannelIdentity,
-    agent_name: str,
-    domain: str,
-    token_prefix: str,
-) -> Answer:
-    """Render an answer to the customer of ticket ``number`` in their thread (reads only).
-
-    Raises DeskProblem when there is no such ticket or nobody to answer.
+    ``agent`` (an address) signs it and names the from-name; None answers in
+    the channel's company mode. ``seed`` makes the gateway's Message-ID. The
+    payload blob goes to ``fx.blobs``: the caller makes it durable before it
+    commits. Returns (ticket, Message-ID); raises DeskProblem.
     """
-    found = store.get_ticket(conn, number)
-    if found is None:
+    ctx = conversations.ticket_context(conn, number)
+    if ctx is None:
         raise DeskProblem("number", f"no ticket {number}", status=404)
-    ticket, conversation = found
-    if not channel.address:
-        raise DeskProblem("number", f"channel {channel.name!r} has no address to answer from")
-    if not ticket.contact:
+    channel = fx.config.channels.get(ctx.channel)
+    if channel is None or not channel.address:
+        raise DeskProblem("number", f"channel {ctx.channel!r} has no address to answer from")
+    if not ctx.contact_address:
         raise DeskProblem("number", f"ticket {number} has no contact address to answer")
-    thread = tuple(m.message_id for m in conversation if m.direction in ("in", "out"))[-20:]
-    last_in = next(
-        (m.message_id for m in reversed(conversation) if m.direction == "in"),
-        thread[-1] if thread else None,
-    )
-    subject = _answer_subject(ticket.subject, ticket.number, channel, token_prefix)
-    message_id = make_msgid(domain=domain).strip("<>")
-    at = utcnow()
-    raw = render_answer(
-        channel=channel,
-        agent_name=agent_name,
-        to=ticket.contact,
-        to_name=ticket.contact_name,
-        subject=subject,
-        text=text,
-        message_id=message_id,
-        in_reply_to=last_in,
-        references=thread,
-        at=at,
-    )
-    return Answer(
-        ticket=ticket.number,
-        message_id=message_id,
-        subject=subject,
-        sender=channel.address,
-        sender_name=_from_name(channel, agent_name),
-        to=ticket.contact.lower(),
-        text=text,
-        in_reply_to=last_in,
-        references=thread,
-        at=at,
-        raw=raw,
-    )
-
-
-def record_answer(conn: Connection, answer: Answer, *, payload_sha256: str, node: str) -> int:
-    """Store the ``out`` message and its outbox row (the payload blob is already durable)."""
-    pk = store.add_message(
-        conn,
-        answer.ticket,
-        _message(
-            Direction.OUT,
-            answer.message_id,
-            answer.sender,
-            answer.sender_name,
-            answer.subject,
-            answer.text,
-            answer.at,
-            to=(answer.to,),
-            in_reply_to=answer.in_reply_to,
-            references=answer.references,
-        ),
-    )
-    conn.execute(
-        insert(outbox).values(
-            created_at=answer.at,
-            node=node,
-            kind=OutboxKind.ANSWER.value,
-            ticket_id=answer.ticket,
-            transport="smtp",
-            message_id=answer.message_id,
-            mail_from=answer.sender,
-            rcpt_to=[answer.to],
-            recipient=answer.to,
-            payload_sha256=payload_sha256,
-            state=OutboxState.PENDING.value,
-            attempts=0,
-            next_attempt_at=answer.at,
-        )
-    )
-    store.touch_ticket(conn, answer.ticket, at=answer.at)
-    return pk
-
-
-def _answer_subject(subject: str, number: int, channel: ChannelIdentity, prefix: str) -> str:
-    base = subject if subject.lower().startswith("re:") else f"Re: {subject}"
-    token = f"[{prefix}{number}]"
-    return f"{base} {token}" if channel.subject_token and token not in base else base
-
-
-def _from_name(channel: ChannelIdentity, agent_name: str) -> str:
-    if channel.from_name == "company" or not agent_name:
-        return channel.company
-    return f"{agent_name} from {channel.company}" if channel.company else agent_name
-
-
-def render_answer(
-    *,
-    channel: ChannelIdentity,
-    agent_name: str,
-    to: str,
-    to_name: str,
-    subject: str,
-    text: str,
-    message_id: str,
-    in_reply_to: str | None,
-    references: tuple[str, ...],
-    at: datetime,
-) -> bytes:
-    """The RFC 5322 bytes of an answer: from the team address, in the customer's thread.
-
-    The one renderer of API answers; the agents branch's signature and from-name
-    templates replace it on merge.
-    """
-    msg = EmailMessage()
-    msg["From"] = formataddr((_from_name(channel, agent_name), channel.address or ""))
-    msg["To"] = formataddr((to_name, to))
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(at)
-    msg["Message-ID"] = f"<{message_id}>"
-    if in_reply_to:
-        msg["In-Reply-To"] = f"<{in_reply_to}>"
-    if references:
-        msg["References"] = " ".join(f"<{r}>" for r in references)
-    msg.set_content(text)
-    return msg.as_bytes()
+    sender = None
+    if agent is not None:
+        sender = next(iter(directory.agents_at(conn, [agent])), None)
+        if sender is None:
+            raise DeskProblem("agent", f"{agent} is not an agent: name an active agent's address")
+    message_id = make_message_id("answer", seed, fx.config.id_domain)
+    effects.relay_answer(conn, fx, ctx, channel, sender, text, message_id)
+    store.touch_ticket(conn, ctx.number, at=utcnow(), status=TicketStatus.WAITING.value)
+    return ctx.number, message_id

@@ -19,7 +19,7 @@ Where things are recorded:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -249,14 +249,23 @@ def apply_agent_mail(
         if target is None:
             notes.append(f"#assign: {commands.assign} is not an active agent")
         else:
-            conversations.assign(conn, ctx.number, target.id, f"#assign by {holder.address}")
+            reason = f"#assign by {holder.address}"
+            conversations.assign(conn, ctx.number, target.id, reason)
+            if target.id not in (holder.id, ctx.assignee_id):
+                # Assigning oneself, or the assignee again, tells nobody anything new.
+                notify_assigned(conn, fx, ctx.number, target.address, reason)
     elif ctx.assignee_id is None and kind == "answer":
         conversations.assign(conn, ctx.number, holder.id, "answered by mail")
     if kind == "note":
         pk = _store_note(conn, ctx, holder, mail, message_id, commands.text or "", inbound_id)
         item_log.info("answer.noted", commands=_command_names(commands))
     else:
-        pk = _relay(conn, cfg, blobs, ctx, channel, holder, seen, commands.text, message_id)
+        files = tuple(
+            OutgoingFile(a.filename, a.content_type, a.data)
+            for a in seen.mail.attachments
+            if not a.inline  # inline parts are the agent's own signature images
+        )
+        pk = relay_answer(conn, fx, ctx, channel, holder, commands.text, message_id, files)
         item_log.info("answer.relayed", commands=_command_names(commands))
     store.touch_ticket(conn, ctx.number, at=utcnow(), status=status)
     if notes:
@@ -363,18 +372,26 @@ def _store_note(
     )
 
 
-def _relay(
+def relay_answer(
     conn: Connection,
-    cfg: EffectsConfig,
-    blobs: BlobStore,
+    fx: Effects,
     ctx: TicketContext,
     channel: ChannelSettings,
-    agent: Agent,
-    seen: Understanding,
+    agent: Agent | None,
     text: str,
     message_id: str,
+    files: tuple[OutgoingFile, ...] = (),
 ) -> int:
-    """Queue the agent's new text to the customer and store it as the ticket's ``out`` message."""
+    """Queue an answer to the customer and store it as the ticket's ``out`` message.
+
+    The one renderer of answers, by mail and through the API: From the team
+    address with the channel's from-name for ``agent`` (company mode when
+    None), the team signature in text and HTML, the customer's thread headers,
+    a Reply-To with the customer's reply key, multipart/alternative. The
+    payload blob is written to ``fx.blobs``: the caller makes it durable
+    before it commits. Returns the stored message's key.
+    """
+    cfg, blobs = fx.config, fx.blobs
     signature = _render_or_empty(channel.signature_text, channel, agent).strip("\n")
     signature_html = _render_or_empty(channel.signature_html, channel, agent, html=True)
     body = text.strip("\n") + "\n"
@@ -385,12 +402,10 @@ def _relay(
         html_body += '\n<div class="signature">' + signature_html + "</div>"
     safe_html = sanitize_html(html_body).html
     display = from_name(
-        channel.from_name, channel.from_name_template, _facts(channel), _agent_facts(agent)
-    )
-    files = tuple(
-        OutgoingFile(a.filename, a.content_type, a.data)
-        for a in seen.mail.attachments
-        if not a.inline  # inline parts are the agent's own signature images
+        channel.from_name,
+        channel.from_name_template,
+        _facts(channel),
+        _agent_facts(agent) if agent else None,
     )
     mail = Outgoing(
         from_name=display,
@@ -406,11 +421,11 @@ def _relay(
         references=ctx.thread[:-1],
         attachments=files,
     )
-    sha = _queue(conn, cfg, blobs, OutboxKind.ANSWER, mail, ctx.number, alert_to=agent.address)
+    alert_to = agent.address if agent else None
+    sha = _queue(conn, cfg, blobs, OutboxKind.ANSWER, mail, ctx.number, alert_to=alert_to)
     attachments = tuple(
-        store.NewAttachment(blobs.put(a.data), a.filename, a.content_type, a.size, None, False)
-        for a in seen.mail.attachments
-        if not a.inline
+        store.NewAttachment(blobs.put(f.data), f.filename, f.content_type, len(f.data), None, False)
+        for f in files
     )
     return _record(
         conn,
@@ -563,6 +578,20 @@ def note_bounce(conn: Connection, fx: Effects, bounced: str) -> None:
             )
 
 
+@dataclass(frozen=True, slots=True)
+class News:
+    """What a notification tells its agents."""
+
+    text: str
+    """The customer's new text (or what happened)."""
+    seed: str
+    """Makes the notification's Message-ID: the same news is queued once per agent."""
+    sender: str = ""
+    """Who wrote it: an agent who wrote it is not told."""
+    attachments: int | None = None
+    headline: str = ""
+
+
 def after_customer_message(
     conn: Connection,
     fx: Effects,
@@ -578,15 +607,91 @@ def after_customer_message(
     kind = seen.classification.kind
     if kind not in (MailKind.NORMAL, MailKind.LIST):
         return  # auto-replies and bounces are on the ticket; nobody needs a mail about them
-    ctx = conversations.ticket_context(conn, ticket)
-    if ctx is None:
+    if (found := _with_channel(conn, cfg, ticket)) is None:
         return
-    channel = cfg.channels.get(ctx.channel)
-    if channel is None or not channel.address:
-        return
-    _notify(conn, cfg, blobs, ctx, channel, seen, message_id)
+    ctx, channel = found
+    news = News(
+        text=seen.reply.new_text.strip() or seen.text.strip(),
+        seed=message_id,
+        sender=seen.mail.from_.normalized if seen.mail.from_ else "",
+        attachments=len(seen.mail.attachments),
+    )
+    _notify(conn, cfg, blobs, ctx, channel, news, _assignee_or_notify_list(conn, ctx, channel))
     if new_ticket and channel.acknowledge and kind is MailKind.NORMAL and envelope_from != "":
         _acknowledge(conn, cfg, blobs, ctx, channel, message_id)
+
+
+def after_api_ticket(conn: Connection, fx: Effects, *, ticket: int, message_id: str) -> None:
+    """What a new mail ticket sets off, for a ticket opened through the API.
+
+    Its assignee (or the channel's notify list) is notified; the contact is
+    acknowledged when the channel acknowledges, as for mail (never an agent
+    or a team address, and rate-limited per address).
+    """
+    cfg, blobs = fx.config, fx.blobs
+    if (found := _with_channel(conn, cfg, ticket)) is None:
+        return
+    ctx, channel = found
+    news = News(
+        text=conversations.latest_customer_text(conn, ctx.number),
+        seed=message_id,
+        sender=ctx.contact_address,
+        attachments=0,
+    )
+    _notify(conn, cfg, blobs, ctx, channel, news, _assignee_or_notify_list(conn, ctx, channel))
+    if channel.acknowledge:
+        _acknowledge(conn, cfg, blobs, ctx, channel, message_id)
+
+
+def notify_assigned(conn: Connection, fx: Effects, ticket: int, assignee: str, reason: str) -> None:
+    """Tell ``assignee`` that ``ticket`` is now theirs (and why), in the ticket's thread.
+
+    Sent whatever the agent's status: a contact's owner who is away still owns
+    the ticket and gets it by mail.
+    """
+    cfg, blobs = fx.config, fx.blobs
+    agent = agent_store.get_agent(conn, address=assignee)
+    if agent is None or not agent.active or (found := _with_channel(conn, cfg, ticket)) is None:
+        return
+    ctx, channel = found
+    news = News(
+        text=conversations.latest_customer_text(conn, ctx.number),
+        seed=f"assigned:{utcnow().isoformat()}",
+        headline=f"This ticket is now assigned to you ({reason}).\n\n",
+    )
+    _notify(conn, cfg, blobs, ctx, channel, news, [agent])
+
+
+def notify_assignments(conn: Connection, fx: Effects, assigned: Iterable[tuple[int, str]]) -> None:
+    """:func:`notify_assigned` for each (ticket, assignee) that waited for an available agent.
+
+    ``assigned`` is what :func:`gateway.assignment.assign_pending` returns.
+    """
+    for ticket, assignee in assigned:
+        notify_assigned(conn, fx, ticket, assignee, "it waited for an available agent")
+
+
+def _with_channel(
+    conn: Connection, cfg: EffectsConfig, ticket: int
+) -> tuple[TicketContext, ChannelSettings] | None:
+    """The ticket and its channel, when both exist and the channel has an address to mail from."""
+    ctx = conversations.ticket_context(conn, ticket)
+    if ctx is None:
+        return None
+    channel = cfg.channels.get(ctx.channel)
+    if channel is None or not channel.address:
+        return None
+    return ctx, channel
+
+
+def _assignee_or_notify_list(
+    conn: Connection, ctx: TicketContext, channel: ChannelSettings
+) -> list[Agent]:
+    if ctx.assignee_id is not None:
+        assignee = agent_store.get_agent(conn, user_id=ctx.assignee_id)
+        if assignee is not None and assignee.active:
+            return [assignee]
+    return agent_store.notify_targets(conn, channel.notify)
 
 
 def _notify(
@@ -595,32 +700,25 @@ def _notify(
     blobs: BlobStore,
     ctx: TicketContext,
     channel: ChannelSettings,
-    seen: Understanding,
-    message_id: str,
+    news: News,
+    targets: Sequence[Agent],
 ) -> None:
-    targets: list[Agent] = []
-    if ctx.assignee_id is not None:
-        assignee = agent_store.get_agent(conn, user_id=ctx.assignee_id)
-        if assignee is not None and assignee.active:
-            targets = [assignee]
-    if not targets:
-        targets = agent_store.notify_targets(conn, channel.notify)
-    sender = seen.mail.from_.normalized if seen.mail.from_ else ""
     customer = ctx.contact_name or ctx.contact_address
     root = f"ticket.{ctx.number}@{cfg.id_domain}"
     token = format_token(ctx.number, cfg.token_prefix)
     today = utcnow().date()
+    files = "" if news.attachments is None else f"Attachments: {news.attachments}\n"
     for agent in targets:
-        if agent.address == sender:
+        if agent.address == news.sender:
             continue  # an agent who wrote to the team address knows what they wrote
         key = sign_reply_key(cfg.secret, ReplyKey(Role.AGENT, ctx.number, agent.id, today))
         address = reply_address(channel.address or "", key)
         display = f"{customer} via {channel.company or channel.name}"
         text = (
-            f"{seen.reply.new_text.strip() or seen.text.strip()}\n\n"
+            f"{news.headline}{news.text}\n\n"
             f"---- ticket {token} · {ctx.status} · channel {channel.name}\n"
             f"Customer: {ctx.contact_name} <{ctx.contact_address}>\n"
-            f"Attachments: {len(seen.mail.attachments)}\n"
+            f"{files}"
             f"Answer by replying to this mail: only your new text goes to the customer, from\n"
             f'{channel.address}. A first line "#note" keeps it internal; "#close" closes\n'
             f'the ticket; "#assign someone@example.com" hands it over.\n'
@@ -631,7 +729,7 @@ def _notify(
             to=((f"{agent.first_name} {agent.last_name}".strip(), agent.address),),
             subject=f"{token} {ctx.subject}",
             message_id=make_message_id(
-                f"notify.{ctx.number}", f"{message_id}:{agent.id}", cfg.id_domain
+                f"notify.{ctx.number}", f"{news.seed}:{agent.id}", cfg.id_domain
             ),
             date=utcnow(),
             text=text,

@@ -509,6 +509,7 @@ def apply_mail(conn: Connection, routing: Routing, prepared: PreparedMail) -> Ou
             seen.reply.new_text or seen.text,
             item.rcpt_to,
             routing.team_addresses,
+            fx=routing.effects,
         )
         if status_note is not None:
             return Outcome(None, None, status_note)

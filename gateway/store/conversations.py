@@ -88,3 +88,16 @@ def assign(conn: Connection, number: int, user_id: int, reason: str) -> None:
         .where(tickets.c.id == number)
         .values(assignee_id=user_id, assignment_reason=reason[:1000], updated_at=utcnow())
     )
+
+
+def latest_customer_text(conn: Connection, number: int) -> str:
+    """The new text of the customer's newest message on ticket ``number`` ('' when none)."""
+    row = conn.execute(
+        select(messages.c.new_text, messages.c.text)
+        .where(messages.c.ticket_id == _live(conn, number))
+        .where(messages.c.direction == Direction.IN.value)
+        .order_by(messages.c.id.desc())
+    ).first()
+    if row is None:
+        return ""
+    return str((row.new_text or "").strip() or (row.text or "").strip())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,20 +30,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.assignment import ChannelPlan, assign_pending
 from gateway.desk import (
-    Answer,
-    ChannelIdentity,
     DeskProblem,
     NewTicket,
     add_note,
+    answer_ticket,
     change_ticket,
     open_ticket,
-    plan_answer,
-    record_answer,
 )
+from gateway.effects import Effects, EffectsConfig, notify_assignments
 from gateway.store import agents as agent_store
 from gateway.store import tickets as store
 from gateway.store.blobs import BlobStore
 from gateway.store.models import Inbound, Outbox, UserStatus
+from gateway.store.staged import write_with_blobs
 from gateway.web.auth import BearerAuth
 from gateway.web.openapi import openapi_spec
 
@@ -60,11 +60,10 @@ class WebContext:
 
     engine: AsyncEngine
     plans: Mapping[str, ChannelPlan]
-    identities: Mapping[str, ChannelIdentity]
+    effects: EffectsConfig
+    """How answers and notifications are made (channels, reply-key secret, Message-ID domain)."""
     default_channel: str
-    node: str
     message_id_domain: str
-    token_prefix: str
     blobs: BlobStore
     max_body_bytes: int
 
@@ -188,6 +187,14 @@ async def _in_transaction(request: Request, work: Callable[[Connection], T]) -> 
         return await conn.run_sync(work)
 
 
+async def _with_effects(request: Request, work: Callable[[Connection, Effects], T]) -> T:
+    """Run ``work`` in one transaction with the effects; the mail it queued is durable first."""
+    ctx: WebContext = request.app.state.ctx
+    return await write_with_blobs(
+        ctx.engine, ctx.blobs, lambda conn, blobs: work(conn, Effects(ctx.effects, blobs))
+    )
+
+
 def _number(request: Request) -> int:
     raw = request.path_params["number"]
     if not raw.isdigit() or int(raw) < 1:
@@ -286,14 +293,14 @@ async def create_ticket(request: Request) -> Response:
         priority=body.priority,
     )
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection, fx: Effects) -> dict[str, Any]:
         channel_id = store.channel_ids(conn)[channel]
         number, _ = open_ticket(
-            conn, new, plan, channel_id, message_id_domain=ctx.message_id_domain
+            conn, new, plan, channel_id, message_id_domain=ctx.message_id_domain, fx=fx
         )
         return _full_ticket(conn, number)
 
-    data = await _in_transaction(request, work)
+    data = await _with_effects(request, work)
     log.info(
         "api.ticket_created", ticket=data["number"], channel=channel, assignee=data["assignee"]
     )
@@ -336,54 +343,24 @@ async def patch_ticket(request: Request) -> Response:
     if changes.get("status", "") is None:
         raise ApiError(422, "invalid", "status", "status cannot be null")
 
-    def work(conn: Connection) -> dict[str, Any]:
-        change_ticket(conn, number, changes)
+    def work(conn: Connection, fx: Effects) -> dict[str, Any]:
+        change_ticket(conn, number, changes, fx)
         return _full_ticket(conn, number)
 
-    return JSONResponse(await _in_transaction(request, work))
+    return JSONResponse(await _with_effects(request, work))
 
 
 async def post_reply(request: Request) -> Response:
-    """``POST /api/v1/tickets/{number}/replies``: rendered, its blob made durable, queued."""
-    ctx: WebContext = request.app.state.ctx
+    """``POST /api/v1/tickets/{number}/replies``: sent like an agent's answer by mail."""
     number = _number(request)
     body = await _parse(request, ReplyIn)
-
-    def prepare(conn: Connection) -> Answer:
-        found = store.get_ticket(conn, number)
-        if found is None:
-            raise ApiError(404, "not_found", "number", f"no ticket {number}")
-        agent_name = ""
-        if body.agent is not None:
-            agents = {u.address: u for u in agent_store.list_users(conn)}
-            agent = agents.get(body.agent.strip().lower())
-            if agent is None or not agent.active:
-                raise ApiError(422, "invalid", "agent", f"{body.agent} is not an agent")
-            agent_name = f"{agent.first_name} {agent.last_name}".strip()
-        return plan_answer(
-            conn,
-            number,
-            body.text,
-            channel=ctx.identities[found[0].channel],
-            agent_name=agent_name,
-            domain=ctx.message_id_domain,
-            token_prefix=ctx.token_prefix,
-        )
-
-    answer = await _in_transaction(request, prepare)
-    sha = await asyncio.to_thread(_durable_blob, ctx.blobs, answer.raw)
-    await _in_transaction(
-        request, lambda c: record_answer(c, answer, payload_sha256=sha, node=ctx.node)
+    seed = f"api:{secrets.token_hex(16)}"
+    ticket, message_id = await _with_effects(
+        request, lambda conn, fx: answer_ticket(conn, fx, number, body.text, body.agent, seed=seed)
     )
-    log.info("api.reply_queued", ticket=answer.ticket)
-    data = {"ticket": answer.ticket, "message_id": answer.message_id, "direction": "out"}
+    log.info("api.reply_queued", ticket=ticket)
+    data = {"ticket": ticket, "message_id": message_id, "direction": "out"}
     return JSONResponse(data, 201)
-
-
-def _durable_blob(blobs: BlobStore, raw: bytes) -> str:
-    sha = blobs.put(raw)
-    blobs.sync()
-    return sha
 
 
 async def post_note(request: Request) -> Response:
@@ -439,14 +416,14 @@ async def patch_user(request: Request) -> Response:
     address = request.path_params["address"].strip().lower()
     body = await _parse(request, UserChange)
 
-    def work(conn: Connection) -> dict[str, Any]:
+    def work(conn: Connection, fx: Effects) -> dict[str, Any]:
         if not agent_store.set_status(conn, address, UserStatus(body.status)):
             raise ApiError(404, "not_found", "address", f"no agent has the address {address}")
-        assign_pending(conn, ctx.plans)
+        notify_assignments(conn, fx, assign_pending(conn, ctx.plans))
         [user] = [u for u in agent_store.list_users(conn) if u.address == address]
         return _user_json(user)
 
-    return JSONResponse(await _in_transaction(request, work))
+    return JSONResponse(await _with_effects(request, work))
 
 
 async def healthz(request: Request) -> Response:

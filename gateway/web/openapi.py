@@ -192,7 +192,13 @@ SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
         "properties": {
             "text": {"type": "string", "minLength": 1},
-            "agent": {"type": "string", "description": "The answering agent's address"},
+            "agent": {
+                "type": "string",
+                "description": (
+                    "The answering agent's address: the from-name and signature are theirs;"
+                    " without it, the channel's company from-name"
+                ),
+            },
         },
     },
     "NewNote": {
@@ -294,7 +300,12 @@ PATHS: dict[str, Any] = {
     },
     "/api/v1/tickets": {
         "post": {
-            "summary": "Open a ticket (stored at once, routed like mail)",
+            "summary": "Open a ticket (stored at once, routed and notified like mail)",
+            "description": (
+                "The assignee (or, unassigned, the channel's notify list) gets the"
+                " notification a mail ticket sends; the contact gets the channel's"
+                " acknowledgement when the channel acknowledges."
+            ),
             "requestBody": _body("NewTicket"),
             "responses": {
                 "201": _json(_ref("TicketWithMessages"), "The new ticket"),
@@ -332,6 +343,7 @@ PATHS: dict[str, Any] = {
         },
         "patch": {
             "summary": "Change status, priority, assignee or properties",
+            "description": "A new assignee is told by mail, in the ticket's notification thread.",
             "requestBody": _body("TicketChange"),
             "responses": {
                 "200": _json(_ref("TicketWithMessages"), "The changed ticket"),
@@ -343,6 +355,12 @@ PATHS: dict[str, Any] = {
         "parameters": [_NUMBER],
         "post": {
             "summary": "Answer the customer through the channel (queued in the outbox)",
+            "description": (
+                "Sent exactly like an agent's answer by mail: from the team address with"
+                " the channel's from-name and signature (text and HTML), in the customer's"
+                " thread, with a Reply-To carrying the customer's reply key. The ticket"
+                " waits for the customer."
+            ),
             "requestBody": _body("NewReply"),
             "responses": {
                 "201": _json(_ref("Posted"), "The answer is queued"),
@@ -386,6 +404,7 @@ PATHS: dict[str, Any] = {
         ],
         "patch": {
             "summary": "Set an agent available or away (waiting tickets follow)",
+            "description": "Each waiting ticket the agent takes now is notified to them by mail.",
             "requestBody": _body("UserChange"),
             "responses": {
                 "200": _json(_ref("User"), "The agent"),

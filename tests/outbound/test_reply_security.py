@@ -130,20 +130,25 @@ def test_note_close_and_assign(agent_daemon: RunningDaemon, sink: Sink) -> None:
     notes = [m for m in shown["messages"] if m["direction"] == "note"]
     assert [n["new_text"] for n in notes] == ["She called, it is the toner.", ""]
     assert notes[0]["from"] == JANE
+    # Bob is told the ticket is his, in the ticket's notification thread.
+    handed = sink.wait_for(2)[1]
+    assert handed.rcpt_to == (BOB,)
+    assert f"now assigned to you (#assign by {JANE})" in handed.message.get_content()
+    assert handed.message["References"] == note["References"]
     # Bob is the assignee now: the customer's next mail goes to him alone.
     follow = customer_mail("Re: Printer on fire [#1]", body="Still burning.\n")
     send(agent_daemon, follow, mail_from=ANN)
-    bob_note = sink.wait_for(2)[1]
+    bob_note = sink.wait_for(3)[2]
     assert bob_note.rcpt_to == (BOB,)
     bob_answer = answer_to(bob_note.message, "#close\nFixed, closing.\n", sender=f"Bob <{BOB}>")
     send(agent_daemon, bob_answer, mail_from=BOB)
-    final = sink.wait_for(3)[2]
+    final = sink.wait_for(4)[3]
     assert final.rcpt_to == (ANN,)
     assert "Fixed, closing." in final.message.get_body(("plain",)).get_content()
     assert "#close" not in final.message.get_body(("plain",)).get_content()
     agent_daemon.wait_processed(5)
     assert agent_daemon.tickets()[0]["status"] == "closed"
-    assert all(ANN not in e.rcpt_to for e in sink.got[:2])  # the note was never sent
+    assert all(ANN not in e.rcpt_to for e in sink.got[:3])  # the note was never sent
 
 
 def test_out_of_office_to_reply_address_is_ignored(agent_daemon: RunningDaemon, sink: Sink) -> None:

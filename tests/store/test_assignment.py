@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Table, select
 
 from gateway.assignment import assign_pending, plans_for, save_rule
+from gateway.config.load import reply_secret
 from gateway.config.schema import Settings
-from gateway.daemon import Paths, prepare_store
+from gateway.daemon import Paths, assign_and_notify, prepare_store
+from gateway.effects import effects_config
 from gateway.inbound.spool import SpoolWriter
 from gateway.pipeline import Pipeline
 from gateway.store import agents
@@ -20,8 +22,10 @@ from gateway.store import tickets as store
 from gateway.store.blobs import FileBlobStore
 from gateway.store.engine import make_sync_engine
 from gateway.store.migrate import upgrade
-from gateway.store.models import UserStatus
+from gateway.store.models import Outbox, UserStatus
 from tests.store.test_store import NODE, enqueue, raw_mail
+
+outbox = cast(Table, Outbox.__table__)
 
 AGENTS = [
     {"first_name": "Jane", "address": "jane@acme.example", "teams": ["tier1"], "skills": ["en"]},
@@ -104,16 +108,22 @@ def test_mail_tickets_go_round_robin_to_seated_team_members(
     assert listed["vic@acme.example"].open_tickets == 0
 
 
-def test_waiting_ticket_is_assigned_when_an_agent_becomes_available(
-    engine: Engine, store_url: str, tmp_path: Path
-) -> None:
+def waiting_for_olga(engine: Engine, store_url: str, tmp_path: Path, subject: str) -> Settings:
+    """A channel for Olga alone, Olga away, and a mail ticket ``subject`` waiting for her."""
     cfg = settings(
         store_url, tmp_path, {"assign": "users_and_teams", "users": ["olga@acme.example"]}
     )
     prepare_store(cfg, migrate=False)
     with engine.begin() as conn:
         assert agents.set_status(conn, "olga@acme.example", UserStatus.AWAY)
-    run_mail(engine, cfg, store_url, raw_mail("w1@x", "Waiting"))
+    run_mail(engine, cfg, store_url, raw_mail(f"{subject}@x", subject))
+    return cfg
+
+
+def test_waiting_ticket_is_assigned_when_an_agent_becomes_available(
+    engine: Engine, store_url: str, tmp_path: Path
+) -> None:
+    cfg = waiting_for_olga(engine, store_url, tmp_path, "Waiting")
     ticket = tickets_by_subject(engine)["Waiting"]
     assert ticket.assignee is None
     assert ticket.assignment_pending
@@ -127,6 +137,30 @@ def test_waiting_ticket_is_assigned_when_an_agent_becomes_available(
     assert ticket.assignee == "olga@acme.example"
     assert not ticket.assignment_pending
     assert (ticket.assignment_reason or "").startswith("waited for an available agent")
+
+
+def test_the_waiting_sweep_tells_each_new_assignee_once(
+    engine: Engine, store_url: str, tmp_path: Path
+) -> None:
+    cfg = waiting_for_olga(engine, store_url, tmp_path, "Swept")
+    number = tickets_by_subject(engine)["Swept"].number
+    blobs = FileBlobStore(Paths(cfg.data_dir).blobs)
+    config = effects_config(cfg, reply_secret(cfg))
+    with engine.begin() as conn:
+        agents.set_status(conn, "olga@acme.example", UserStatus.AVAILABLE)
+        assign_and_notify(conn, blobs, plans=plans_for(cfg), config=config)
+        assign_and_notify(conn, blobs, plans=plans_for(cfg), config=config)  # nothing waits now
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(outbox.c.kind, outbox.c.rcpt_to, outbox.c.payload_sha256).where(
+                outbox.c.ticket_id == number
+            )
+        ).all()
+    [(kind, rcpt_to, sha)] = rows
+    assert (kind, list(rcpt_to)) == ("notify", ["olga@acme.example"])
+    sent = blobs.get(sha).decode()
+    assert "now assigned to you (it waited for an available agent)" in sent
+    assert f"References: <ticket.{number}@" in sent
 
 
 def test_working_hours_start_releases_waiting_tickets(
