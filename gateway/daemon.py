@@ -30,7 +30,6 @@ from gateway import sdnotify
 from gateway.assignment import ChannelPlan, assign_pending, configured_agents, plans_for
 from gateway.config.load import load_settings, reply_secret
 from gateway.config.schema import OutboundSmtpSettings, Settings
-from gateway.effects import Effects, EffectsConfig, effects_config, notify_assignments
 from gateway.errors import ConfigError, ConfigProblem, TransientError
 from gateway.inbound.intake import Intake
 from gateway.inbound.smtp import IntakeHandler, load_users, start_listener, tls_context
@@ -45,9 +44,10 @@ from gateway.store.engine import make_async_engine, make_sync_engine
 from gateway.store.migrate import upgrade
 from gateway.store.staged import write_with_blobs
 
-if TYPE_CHECKING:  # the HTTP app is imported only when [api] is configured (memory)
+if TYPE_CHECKING:  # the HTTP app and the mail effects are imported only when used (memory)
     from starlette.applications import Starlette
 
+    from gateway.effects import EffectsConfig
     from gateway.web.app import WebContext
     from gateway.web.server import EmbeddedServer
 
@@ -89,6 +89,8 @@ def assign_and_notify(
     config: EffectsConfig,
 ) -> None:
     """Give waiting tickets to agents available now, and tell each new assignee by mail."""
+    from gateway.effects import Effects, notify_assignments
+
     notify_assignments(conn, Effects(config, blobs), assign_pending(conn, plans))
 
 
@@ -334,6 +336,7 @@ class Daemon:
         return 0
 
     def _web_context(self, cfg: Settings) -> WebContext:
+        from gateway.effects import effects_config
         from gateway.web.app import WebContext
 
         assert self.engine is not None
@@ -375,6 +378,8 @@ class Daemon:
                     waiting = (await conn.execute(select(pending).where(pending).limit(1))).first()
                 if waiting is None:
                     continue
+                from gateway.effects import effects_config
+
                 plans = plans_for(self.settings)
                 config = effects_config(self.settings, self.reply_secret)
                 await write_with_blobs(
