@@ -176,6 +176,7 @@ class Gateway:
     port: int = 0
     worker_pid: int = 0
     drain_seconds: float = 0.0
+    read_seconds: float = 0.0
     log_path: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -303,6 +304,26 @@ class StoreProbe:
             if time.monotonic() > deadline:
                 raise BenchError(f"only {done} of {count} messages processed after {timeout}s")
             time.sleep(POLL_INTERVAL)
+
+    def unread(self, after: int) -> int:
+        """Messages of rows past ``after`` filed but not read yet (0 before that table)."""
+        try:
+            with self.engine.connect() as conn:
+                query = text("SELECT count(*) FROM unread WHERE inbound_id > :after")
+                return int(conn.execute(query, {"after": after}).scalar_one())
+        except DBAPIError as exc:  # a gateway from before filing and reading were apart
+            if "unread" in str(exc):
+                return 0
+            raise
+
+    def wait_read(self, after: int, timeout: float) -> float:
+        """Wait until every message past ``after`` is read; the monotonic time it was."""
+        deadline = time.monotonic() + timeout
+        while self.unread(after):
+            if time.monotonic() > deadline:
+                raise BenchError(f"messages still unread after {timeout}s")
+            time.sleep(POLL_INTERVAL)
+        return time.monotonic()
 
     def dispose(self) -> None:
         """Close its connections."""
@@ -442,6 +463,8 @@ class RunResult:
     gateway_mps: float
     gateway_accept_mps: float
     """Up to the last ``250``, before the pipeline caught up."""
+    gateway_read_mps: float
+    """Up to the last message read (body stored, notifications written), after filing."""
     ratio: float
     rss_mb: float
     daemon_cpu_s: float
@@ -466,8 +489,9 @@ def measure_bare(mails: Sequence[Mail], k: int) -> tuple[float, float]:
 
 def measure_gateway(
     folder: Path, store_url: str, mails: Sequence[Mail], k: int, args: argparse.Namespace
-) -> tuple[float, float, Sent, tuple[float, float, float], int]:
-    """(msg/s to the last ticket, seconds, what the client saw, usage, quarantined)."""
+) -> tuple[float, float, Sent, tuple[float, float, float], int, float]:
+    """(msg/s to the last ticket, seconds, what the client saw, usage, quarantined, msg/s
+    to the last message read). Usage is peak RSS after reading, CPU up to the last ticket."""
     gateway = Gateway(folder, store_url, args.gateway_path)
     probe = StoreProbe(store_url)
     try:
@@ -490,7 +514,10 @@ def measure_gateway(
         if args.phases:
             gateway.drain_seconds = end - (start + sent.seconds)
         usage = gateway.usage()
-        peaks = gateway.rss()
+        read_end = probe.wait_read(after, timeout=max(120.0, len(mails) / 20))
+        gateway.read_seconds = read_end - start
+        peaks = gateway.rss()  # after reading: the peak of filing and reading
+        usage = (sum(peaks), usage[1], usage[2])
         print(
             f"  RSS MB: daemon {idle_rss[0]:.1f} at start, {peaks[0]:.1f} peak; "
             f"worker {idle_rss[1]:.1f} at start, {peaks[1]:.1f} peak",
@@ -508,7 +535,14 @@ def measure_gateway(
             file=sys.stderr,
             flush=True,
         )
-    return len(mails) / seconds, seconds, sent, usage, quarantined
+    return (
+        len(mails) / seconds,
+        seconds,
+        sent,
+        usage,
+        quarantined,
+        len(mails) / gateway.read_seconds,
+    )
 
 
 def prefill(
@@ -585,7 +619,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 url = pg.new_database() if pg else f"sqlite:///{folder / 'gateway.db'}"
             else:
                 folder, url = shared
-            mps, seconds, sent, (rss, dcpu, wcpu), quarantined = measure_gateway(
+            mps, seconds, sent, (rss, dcpu, wcpu), quarantined, read_mps = measure_gateway(
                 folder, url, mails, args.k, args
             )
             result = RunResult(
@@ -594,6 +628,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 bare_rss_mb=bare_rss,
                 gateway_mps=mps,
                 gateway_accept_mps=args.n / sent.seconds,
+                gateway_read_mps=read_mps,
                 ratio=mps / bare_mps,
                 rss_mb=rss,
                 daemon_cpu_s=dcpu,
@@ -617,7 +652,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     report["results"] = [asdict(r) for r in results]
     report["median"] = {
         name: _median(results, name)
-        for name in ("bare_mps", "gateway_mps", "gateway_accept_mps", "ratio", "rss_mb")
+        for name in (
+            *("bare_mps", "gateway_mps", "gateway_accept_mps", "gateway_read_mps"),
+            *("ratio", "rss_mb"),
+        )
     }
     report["max_rss_mb"] = max(r.rss_mb for r in results)
     return report
@@ -626,7 +664,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def _print_run(r: RunResult, out: TextIO) -> None:
     print(
         f"run {r.run}: bare {r.bare_mps:7.1f} msg/s | gateway {r.gateway_mps:7.1f} msg/s "
-        f"(accept {r.gateway_accept_mps:7.1f}) | ratio {r.ratio:.3f} | RSS {r.rss_mb:6.1f} MB | "
+        f"(accept {r.gateway_accept_mps:7.1f}, read {r.gateway_read_mps:7.1f}) | "
+        f"ratio {r.ratio:.3f} | RSS {r.rss_mb:6.1f} MB | "
         f"cpu daemon {r.daemon_cpu_s:.1f}s worker {r.worker_cpu_s:.1f}s "
         f"client {r.client_cpu_s:.1f}s | refused {r.refused} quarantined {r.quarantined}",
         file=out,
@@ -639,7 +678,8 @@ def _print_summary(report: dict[str, Any]) -> None:
     print(
         f"median of {report['runs']} (N={report['n']}, K={report['k']}, {report['store']}, "
         f"prefill {report['prefill']}): bare {med['bare_mps']:.1f} msg/s, gateway "
-        f"{med['gateway_mps']:.1f} msg/s, ratio {med['ratio']:.3f}, RSS {med['rss_mb']:.1f} MB "
+        f"{med['gateway_mps']:.1f} msg/s (all read {med['gateway_read_mps']:.1f} msg/s), "
+        f"ratio {med['ratio']:.3f}, RSS {med['rss_mb']:.1f} MB "
         f"(max {report['max_rss_mb']:.1f})"
     )
 

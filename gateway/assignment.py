@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import structlog
 from pydantic import ValidationError
-from sqlalchemy import Connection, Table, select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 
 from gateway.config.schema import RoutingSettings, Settings, check_rule_names_seated
 from gateway.routing.decide import (
@@ -95,9 +95,18 @@ def configured_agents(settings: Settings) -> list[roster_store.ConfiguredAgent]:
     ]
 
 
-def effective_rule(conn: Connection, plan: ChannelPlan) -> tuple[RoutingRule, str]:
-    """The rule in force for a channel and where it comes from (``config`` or ``command``)."""
-    saved = stored_settings(conn).get(plan.name, {}).get(ROUTING_OVERRIDE)
+def effective_rule(
+    conn: Connection, plan: ChannelPlan, stored: Mapping[str, Mapping[str, Any]] | None = None
+) -> tuple[RoutingRule, str]:
+    """The rule in force for a channel and where it comes from (``config`` or ``command``).
+
+    ``stored`` is :func:`stored_settings`, when the caller has read it already.
+    """
+    saved = (
+        (stored_settings(conn) if stored is None else stored)
+        .get(plan.name, {})
+        .get(ROUTING_OVERRIDE)
+    )
     if not saved:
         return plan.rule, "config"
     try:
@@ -131,11 +140,26 @@ def save_rule(conn: Connection, channel: str, wanted: Mapping[str, Any] | None) 
     return []
 
 
+def effective_rules(conn: Connection, plans: Mapping[str, ChannelPlan]) -> dict[str, RoutingRule]:
+    """Channel name → the rule in force, read once (for a batch of new tickets)."""
+    stored = stored_settings(conn)
+    return {name: effective_rule(conn, plan, stored)[0] for name, plan in plans.items()}
+
+
 def assign_new_ticket(
-    conn: Connection, ticket: int, plan: ChannelPlan, now: datetime | None = None
+    conn: Connection,
+    ticket: int,
+    plan: ChannelPlan,
+    now: datetime | None = None,
+    *,
+    rule: RoutingRule | None = None,
 ) -> Decision:
-    """Route a just-created ticket and record who got it and why."""
-    rule, _source = effective_rule(conn, plan)
+    """Route a just-created ticket and record who got it and why.
+
+    ``rule`` is the channel's rule in force when the caller has it already.
+    """
+    if rule is None:
+        rule, _source = effective_rule(conn, plan)
     decision = decide(conn, ticket, rule, now or utcnow())
     write_decision(conn, ticket, decision)
     log.info(
@@ -178,19 +202,22 @@ def write_decision(
     Returns whether the row changed (another instance may have assigned it first).
     """
     assignee = roster_store.user_id(conn, decision.assignee) if decision.assignee else None
-    query = update(tickets).where(tickets.c.id == ticket)
-    if only_if_pending:
-        query = query.where(tickets.c.assignment_pending.is_(True))
     done = conn.execute(
-        query.values(
-            assignee_id=assignee,
-            assignment_reason=decision.reason,
-            assignment_pending=decision.pending,
-            mail_assignee=decision.mail_assignee,
-            updated_at=utcnow(),
-        )
+        _WRITE_DECISION_IF_PENDING if only_if_pending else _WRITE_DECISION,
+        {
+            "ticket": ticket,
+            "assignee_id": assignee,
+            "assignment_reason": decision.reason,
+            "assignment_pending": decision.pending,
+            "mail_assignee": decision.mail_assignee,
+            "updated_at": utcnow(),
+        },
     )
     return bool(done.rowcount)
+
+
+_WRITE_DECISION = update(tickets).where(tickets.c.id == bindparam("ticket"))
+_WRITE_DECISION_IF_PENDING = _WRITE_DECISION.where(tickets.c.assignment_pending.is_(True))
 
 
 def assign_pending(

@@ -187,6 +187,7 @@ def cmd_tickets_show(args: argparse.Namespace) -> int:
                 "forwarded_by": m.forwarded_by,
                 "new_text": m.new_text,
                 "text": m.text,
+                "unread": m.unread,
             }
             for m in conversation
         ]
@@ -213,6 +214,8 @@ def cmd_tickets_show(args: argparse.Namespace) -> int:
             print(f"    forwarded by {m.forwarded_by}")
         if m.classification != "normal":
             print(f"    ({m.classification})")
+        if m.unread:
+            print("    (filed; the body is still being read)")
         for line in (m.new_text or m.text).strip().splitlines()[:40]:
             print(f"    {line}")
     return 0
@@ -485,7 +488,7 @@ def cmd_inbound_list(args: argparse.Namespace) -> int:
         [
             (
                 r.id,
-                r.state,
+                f"{r.state}, unread" if r.unread else r.state,
                 _short(r.received_at),
                 r.mail_from,
                 ",".join(r.rcpt_to),

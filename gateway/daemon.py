@@ -536,7 +536,7 @@ def worker_main(settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    engine = make_sync_engine(settings.store_url, pool_size=1)
+    engine = make_sync_engine(settings.store_url, pool_size=1, redoable=True)
     settings = with_stored_channels(settings, engine)
     blobs = FileBlobStore(paths.blobs)
     pipeline = Pipeline(engine, settings, node=settings.node, blobs=blobs, spool_dir=paths.spool)

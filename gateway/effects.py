@@ -162,15 +162,17 @@ def find_key(fx: Effects, mail: ParsedMail, rcpt_to: tuple[str, ...]) -> FoundKe
 # -- agent answers ----------------------------------------------------------------------
 
 
-def for_agent_path(conn: Connection, found: FoundKey, seen: Understanding) -> bool:
+def for_agent_path(
+    conn: Connection, found: FoundKey, mail: ParsedMail, seen: Understanding | None
+) -> bool:
     """Whether a keyed mail is judged as an agent's answer (else it is a customer's mail).
 
     Agent keys and forged keys are; so is a customer's key used by an agent, which
     is then refused: a customer's key never acts as an agent's. An agent's
     ``#away``/``#available`` mail is not an answer: it goes on to the status handling.
+    ``seen`` is the mail read, given when it may be a status mail (None: it cannot be).
     """
-    mail = seen.mail
-    if answers.is_status_mail(mail.subject, seen.reply.new_text):
+    if seen is not None and answers.is_status_mail(mail.subject, seen.reply.new_text):
         return False
     if found.key is None or found.key.role is Role.AGENT:
         return True

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -28,23 +29,25 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from gateway import effects
 from gateway.agent_status import StatusMailPolicy, apply_status_mail, policy_for
-from gateway.assignment import ChannelPlan, assign_new_ticket, plans_for
+from gateway.assignment import ChannelPlan, assign_new_ticket, effective_rules, plans_for
 from gateway.config.load import reply_secret
 from gateway.config.schema import Settings
 from gateway.effects import Effects
-from gateway.inbound.spool import SpoolCorrupt, SpoolRef, list_segments, read_record
+from gateway.inbound.spool import SpoolCorrupt, SpoolReader, SpoolRef, list_segments
 from gateway.mail.addresses import base_address
 from gateway.mail.classify import DEFAULT_ACTIONS, KindAction, MailKind, OwnIdentity
 from gateway.mail.forwards import ForwardPolicy
 from gateway.mail.message import ParsedMail
 from gateway.mail.parse import parse_message
-from gateway.mail.understand import Context, Understanding, understand
-from gateway.store import queue
+from gateway.mail.understand import Context, Triage, Understanding, read, triage, understand
+from gateway.routing.decide import RoutingRule
+from gateway.store import queue, reading
 from gateway.store import tickets as store
 from gateway.store.blobs import FileBlobStore
 from gateway.store.engine import is_sqlite
 from gateway.store.models import Direction, TicketStatus, utcnow
 from gateway.store.queue import QueuedItem
+from gateway.threading.answers import may_be_status_mail
 from gateway.threading.match import (
     KnownThreads,
     MatchedBy,
@@ -60,6 +63,13 @@ MISSING_ID_DOMAIN = "missing-message-id.invalid"
 JANITOR_INTERVAL = 30.0
 PREPARE_CHUNK = 64
 """Messages prepared (parsed, understood) before they are written: bounds the worker's memory."""
+READ_BATCH = 64
+"""Filed messages read in one go."""
+READ_LAG = 5.0
+"""Seconds a filed message may wait for its reading while mail keeps arriving."""
+READ_LAG_DELTA = timedelta(seconds=READ_LAG)
+READ_QUIET = 0.25
+"""Seconds without new mail after which everything filed is read."""
 SQLITE_WRITE_SLICE = 0.02
 """Seconds of pipeline writes per SQLite transaction: an intake commit waits at most about this."""
 
@@ -162,6 +172,7 @@ class Pipeline:
         self.spool_dir = spool_dir
         self.skip_locked = not is_sqlite(engine.url)
         self._routing: Routing | None = None
+        self.spool = SpoolReader(spool_dir)
 
     def routing(self, conn: Connection) -> Routing:
         """The config's channels with their ids in this database."""
@@ -196,7 +207,10 @@ class Pipeline:
             reader.execution_options(sqlite_begin="DEFERRED")  # this Connection object only
             with reader.begin():
                 items = queue.claim(reader, self.node, self.settings.pipeline.batch_size)
+                if not items:
+                    return 0
                 routing = self.routing(reader)
+                filing = self._filing(reader, routing)
         with self.engine.connect() as conn:
             for ready in self._prepared(routing, items):
                 done = 0
@@ -205,6 +219,7 @@ class Pipeline:
                         done, landed = self._write(
                             conn,
                             routing,
+                            filing,
                             ready,
                             done,
                             deadline=time.monotonic() + SQLITE_WRITE_SLICE,
@@ -223,23 +238,29 @@ class Pipeline:
             if not items:
                 return 0
             routing = self.routing(conn)
+            filing = self._filing(conn, routing)
             for ready in self._prepared(routing, items):
-                landed.extend(self._write(conn, routing, ready, 0, deadline=None)[1])
+                landed.extend(self._write(conn, routing, filing, ready, 0, deadline=None)[1])
         _log_landed(landed)
         return len(items)
 
+    def _filing(self, conn: Connection, routing: Routing) -> Filing:
+        return Filing(self.blobs, self.node, effective_rules(conn, routing.plans))
+
     def _prepare(self, routing: Routing, items: Sequence[QueuedItem]) -> list[Prepared]:
-        """Read, parse and understand every item and write its blobs; no transaction needed."""
+        """Read, parse and triage every item; no transaction needed."""
         ready: list[Prepared] = []
         for item in items:
+            raw: bytes | None = None
             try:
                 raw = self._raw(item)
-                self.blobs.put(raw)
                 mail = parse_message(raw)
                 ready.append(
-                    prepare_mail(routing, mail, raw_sha256=item.sha256, item=item, blobs=self.blobs)
+                    prepare_mail(routing, mail, raw=raw, raw_sha256=item.sha256, item=item)
                 )
             except Exception as exc:  # noqa: BLE001 - quarantined in the write that follows
+                if raw is not None:
+                    self.blobs.put(raw)  # a quarantined message keeps its bytes
                 ready.append(Broken(item, exc))
         return ready
 
@@ -265,6 +286,7 @@ class Pipeline:
         self,
         conn: Connection,
         routing: Routing,
+        filing: Filing,
         ready: Sequence[Prepared],
         start: int,
         *,
@@ -283,13 +305,13 @@ class Pipeline:
             still_queued = queue.still_queued(conn, [entry.item.id for entry in ready[start:]])
         attempt = conn.begin_nested()
         try:
-            end, landed = self._apply(conn, routing, ready, start, still_queued, deadline)
+            end, landed = self._apply(conn, routing, filing, ready, start, still_queued, deadline)
         except _NeedsSavepoints:
             attempt.rollback()
             if deadline is not None:
                 deadline = time.monotonic() + SQLITE_WRITE_SLICE
             end, landed = self._apply(
-                conn, routing, ready, start, still_queued, deadline, careful=True
+                conn, routing, filing, ready, start, still_queued, deadline, careful=True
             )
         else:
             attempt.commit()
@@ -301,6 +323,7 @@ class Pipeline:
         self,
         conn: Connection,
         routing: Routing,
+        filing: Filing,
         ready: Sequence[Prepared],
         start: int,
         still_queued: set[int] | None,
@@ -314,7 +337,7 @@ class Pipeline:
             entry = ready[end]
             end += 1
             if still_queued is None or entry.item.id in still_queued:
-                landed.append(self._one(conn, routing, entry, careful=careful))
+                landed.append(self._one(conn, routing, filing, entry, careful=careful))
             if deadline is not None and time.monotonic() >= deadline:
                 break
         queue.mark_many_done(
@@ -327,14 +350,16 @@ class Pipeline:
         )
         return end, landed
 
-    def _one(self, conn: Connection, routing: Routing, entry: Prepared, *, careful: bool) -> Landed:
+    def _one(
+        self, conn: Connection, routing: Routing, filing: Filing, entry: Prepared, *, careful: bool
+    ) -> Landed:
         item = entry.item
         if isinstance(entry, Broken):
             queue.quarantine(conn, item.id, _reason(entry.error))
             return Landed(item, None, entry.error)
         savepoint = conn.begin_nested() if careful else None
         try:
-            outcome = apply_mail(conn, routing, entry)
+            outcome = apply_mail(conn, routing, entry, filing)
         except OperationalError:
             if savepoint is not None:
                 savepoint.rollback()
@@ -343,6 +368,7 @@ class Pipeline:
             if savepoint is None:
                 raise _NeedsSavepoints from exc
             savepoint.rollback()
+            self.blobs.put(entry.raw)  # a quarantined message keeps its bytes
             queue.quarantine(conn, item.id, _reason(exc))
             return Landed(item, None, exc)
         if savepoint is not None:
@@ -350,29 +376,151 @@ class Pipeline:
         return Landed(item, outcome, None)
 
     def _raw(self, item: QueuedItem) -> bytes:
-        if item.segment is not None and item.offset is not None:
-            ref = SpoolRef(item.segment, item.offset, item.size, item.sha256)
+        return self._raw_bytes(item.segment, item.offset, item.size, item.sha256)
+
+    def _raw_bytes(self, segment: str | None, offset: int | None, size: int, sha256: str) -> bytes:
+        """A message's raw bytes: from the spool while it holds them, else from the blobs."""
+        if segment is not None and offset is not None:
             try:
-                return read_record(self.spool_dir, ref)
+                return self.spool.read(SpoolRef(segment, offset, size, sha256))
             except SpoolCorrupt as exc:
-                if not self.blobs.exists(item.sha256):
+                if not self.blobs.exists(sha256):
                     raise Unprocessable(f"spool record unreadable: {exc}") from exc
         try:
-            return self.blobs.get(item.sha256)
+            return self.blobs.get(sha256)
         except KeyError as exc:
             raise Unprocessable(f"raw bytes missing from spool and blob store: {exc}") from exc
 
+    # -- reading ----------------------------------------------------------------------
+
+    def run_reading(self, limit: int = READ_BATCH, *, filed_before: datetime | None = None) -> int:
+        """Read the bodies of up to ``limit`` filed messages (only those filed before
+        ``filed_before``, when given); returns how many it took.
+
+        Each one is parsed again and understood in full, its raw bytes and
+        attachments are put in the blob store and synced, then its body is
+        stored and what it sets off (notifications, the acknowledgement) is
+        written, each message in a savepoint of its own.
+        """
+        if self.skip_locked:
+            with self.engine.connect() as conn, conn.begin():
+                items = reading.claim(
+                    conn, self.node, limit, skip_locked=True, filed_before=filed_before
+                )
+                if not items:
+                    return 0
+                routing = self.routing(conn)
+                ready = self._read_bodies(routing, items)
+                self.blobs.sync()
+                self._store_readings(conn, routing, ready, None)
+            return len(items)
+        with self.engine.connect() as reader:
+            reader.execution_options(sqlite_begin="DEFERRED")
+            with reader.begin():
+                items = reading.claim(reader, self.node, limit, filed_before=filed_before)
+                routing = self.routing(reader)
+        if not items:
+            return 0
+        ready = self._read_bodies(routing, items)
+        self.blobs.sync()
+        with self.engine.connect() as conn:
+            done = 0
+            while done < len(ready):
+                with conn.begin():
+                    done = (
+                        self._store_readings(
+                            conn, routing, ready[done:], time.monotonic() + SQLITE_WRITE_SLICE
+                        )
+                        + done
+                    )
+        return len(items)
+
+    def _read_bodies(
+        self, routing: Routing, items: Sequence[reading.UnreadItem]
+    ) -> list[tuple[reading.UnreadItem, Understanding | None, reading.Body | Exception]]:
+        ready: list[tuple[reading.UnreadItem, Understanding | None, reading.Body | Exception]] = []
+        for item in items:
+            try:
+                if item.sha256 is None:
+                    raise Unprocessable("the message names no raw bytes")
+                raw = self._raw_bytes(item.segment, item.offset, item.size, item.sha256)
+                self.blobs.put(raw)
+                seen, body = read_message(routing, item, raw, self.blobs)
+                ready.append((item, seen, body))
+            except Exception as exc:  # noqa: BLE001 - counted as a failed reading
+                ready.append((item, None, exc))
+        return ready
+
+    def _store_readings(
+        self,
+        conn: Connection,
+        routing: Routing,
+        ready: Sequence[tuple[reading.UnreadItem, Understanding | None, reading.Body | Exception]],
+        deadline: float | None,
+    ) -> int:
+        """Store readings in this transaction until ``deadline``; returns how many it took."""
+        unread = reading.still_unread(conn, [item.message_pk for item, _, _ in ready])
+        taken = 0
+        for item, seen, body in ready:
+            taken += 1
+            if item.message_pk in unread:
+                self._store_reading(conn, routing, item, seen, body)
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+        return taken
+
+    def _store_reading(
+        self,
+        conn: Connection,
+        routing: Routing,
+        item: reading.UnreadItem,
+        seen: Understanding | None,
+        body: reading.Body | Exception,
+    ) -> None:
+        item_log = log.bind(inbound_id=item.inbound_id, ticket=item.ticket)
+        if isinstance(body, Exception):
+            item_log.error("pipeline.read_failed", reason=_reason(body), attempt=item.attempts + 1)
+            reading.failed(conn, item.message_pk, item.attempts + 1, _reason(body))
+            return
+        assert seen is not None
+        savepoint = conn.begin_nested()
+        try:
+            reading.store_body(conn, item.message_pk, body)
+            if routing.effects is not None:
+                effects.after_customer_message(
+                    conn,
+                    routing.effects,
+                    ticket=item.ticket,
+                    seen=seen,
+                    message_id=item.message_id,
+                    new_ticket=item.opened_ticket,
+                    envelope_from=item.mail_from,
+                )
+        except OperationalError:
+            savepoint.rollback()
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one per-item catch: counted, logged
+            savepoint.rollback()
+            item_log.error("pipeline.read_failed", reason=_reason(exc), exc_info=exc)
+            reading.failed(conn, item.message_pk, item.attempts + 1, _reason(exc))
+            return
+        savepoint.commit()
+        item_log.debug("pipeline.read")
+
     def clean_spool(self) -> int:
-        """Delete segments that no queued message needs any more; returns how many."""
+        """Delete segments that no queued or unread message needs any more; returns how many."""
         segments = list_segments(self.spool_dir)
         if len(segments) < 2:
             return 0
         with self.engine.connect() as conn:
-            in_use = queue.segments_in_use(conn, self.node)
+            in_use = queue.segments_in_use(conn, self.node) | reading.segments_in_use(
+                conn, self.node
+            )
         removed = 0
         # The newest segment may still be written to; older ones are complete.
         for _, name in segments[:-1]:
             if name not in in_use:
+                self.spool.forget(name)
                 (self.spool_dir / name).unlink(missing_ok=True)
                 removed += 1
         if removed:
@@ -395,11 +543,12 @@ def contexts_for(settings: Settings) -> dict[str, Context]:
     }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PreparedMail:
-    """A queued message made ready outside any transaction: parsed, understood, blobs written."""
+    """A queued message made ready outside any transaction: parsed and triaged."""
 
     item: QueuedItem
+    raw: bytes
     mail: ParsedMail
     raw_sha256: str
     message_id: str
@@ -407,11 +556,18 @@ class PreparedMail:
     delivered: tuple[str, ...]
     """Team addresses that received it."""
     channel: str
-    seen: Understanding | None
+    triaged: Triage | None
     failure: Exception | None
-    """Why understanding broke, if it did: raised only if the message is not a duplicate."""
-    files: tuple[store.NewAttachment, ...]
-    """Its attachments, already in the blob store (none when it will be dropped or set aside)."""
+    """Why triage broke, if it did: raised only if the message is not a duplicate."""
+    context: Context = field(default_factory=Context)
+    _seen: Understanding | None = None
+
+    def understanding(self) -> Understanding:
+        """The whole understanding, body read: only the paths that act on the body need it."""
+        if self._seen is None:
+            assert self.triaged is not None
+            self._seen = read(self.triaged, self.context)
+        return self._seen
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,17 +582,9 @@ Prepared = PreparedMail | Broken
 
 
 def prepare_mail(
-    routing: Routing,
-    mail: ParsedMail,
-    *,
-    raw_sha256: str,
-    item: QueuedItem,
-    blobs: FileBlobStore,
+    routing: Routing, mail: ParsedMail, *, raw: bytes, raw_sha256: str, item: QueuedItem
 ) -> PreparedMail:
-    """Everything about ``mail`` that needs no store: understanding and attachment blobs.
-
-    The blobs are not yet durable: the caller syncs the blob store before it commits.
-    """
+    """Everything about ``mail`` that needs no store and decides where it goes: its triage."""
     message_id = mail.message_id or f"{raw_sha256[:40]}@{MISSING_ID_DOMAIN}"
     delivered = tuple(
         sorted({base_address(a) for a in item.rcpt_to if base_address(a) in routing.team_addresses})
@@ -445,31 +593,41 @@ def prepare_mail(
         team_rcpts = {a.normalized for a in (*mail.to, *mail.cc)}
         delivered = tuple(sorted(team_rcpts & routing.team_addresses.keys()))
     channel = routing.channel_for(delivered)
+    context = routing.contexts[channel]
     try:
-        seen = understand(mail, routing.contexts[channel])
+        triaged: Triage | None = triage(mail, context)
+        failure = None
     except Exception as exc:  # noqa: BLE001 - apply_mail raises it unless the mail is a duplicate
-        return PreparedMail(item, mail, raw_sha256, message_id, delivered, channel, None, exc, ())
-    action = routing.actions.get(seen.classification.kind, KindAction.TICKET)
-    files: tuple[store.NewAttachment, ...] = ()
-    if action not in (KindAction.DROP, KindAction.QUARANTINE):
-        files = tuple(
-            store.NewAttachment(
-                sha256=blobs.put(att.data),
-                filename=att.filename,
-                content_type=att.content_type,
-                size=att.size,
-                content_id=att.content_id,
-                inline=att.inline,
-            )
-            for att in mail.attachments
-        )
-    return PreparedMail(item, mail, raw_sha256, message_id, delivered, channel, seen, None, files)
+        triaged, failure = None, exc
+    return PreparedMail(
+        item, raw, mail, raw_sha256, message_id, delivered, channel, triaged, failure, context
+    )
 
 
-def apply_mail(conn: Connection, routing: Routing, prepared: PreparedMail) -> Outcome:
+@dataclass(frozen=True, slots=True)
+class Filing:
+    """What the writes of one batch share."""
+
+    blobs: FileBlobStore
+    """Where the raw bytes of mail that is not read later go."""
+    node: str
+    """Whose spool holds the raw bytes of the mail read later."""
+    rules: Mapping[str, RoutingRule]
+    """Channel name → the routing rule in force, read once for the batch."""
+
+
+def apply_mail(
+    conn: Connection, routing: Routing, prepared: PreparedMail, filing: Filing
+) -> Outcome:
     """Thread the prepared mail into the store inside the caller's transaction.
 
-    Raises Unprocessable for mail that must wait for a person (quarantine).
+    A customer's message is filed on its triage: it and its ticket are
+    stored, and an ``unread`` row says that its body is still to be read
+    (:meth:`Pipeline.run_reading`); its raw bytes stay in the spool until
+    then. Everything else that is kept (an agent's mail, a status mail,
+    dropped or unticketed auto mail) has its raw bytes put in the blob store, which
+    the caller syncs before it commits. Raises Unprocessable for mail that must
+    wait for a person (quarantine).
     """
     mail, item, raw_sha256 = prepared.mail, prepared.item, prepared.raw_sha256
     message_id, delivered, channel = prepared.message_id, prepared.delivered, prepared.channel
@@ -481,15 +639,23 @@ def apply_mail(conn: Connection, routing: Routing, prepared: PreparedMail) -> Ou
 
     if prepared.failure is not None:
         raise prepared.failure
-    seen = prepared.seen
+    seen = prepared.triaged
     assert seen is not None
     found = effects.find_key(routing.effects, mail, item.rcpt_to) if routing.effects else None
-    if routing.effects and found and effects.for_agent_path(conn, found, seen):
+    status_mail = may_be_status_mail(mail.subject, mail.text, mail.html)
+    if (
+        routing.effects
+        and found
+        and effects.for_agent_path(
+            conn, found, mail, prepared.understanding() if status_mail else None
+        )
+    ):
+        filing.blobs.put(prepared.raw)
         done = effects.apply_agent_mail(
             conn,
             routing.effects,
             found=found,
-            seen=seen,
+            seen=prepared.understanding(),
             envelope_from=item.mail_from,
             inbound_id=item.id,
         )
@@ -497,21 +663,24 @@ def apply_mail(conn: Connection, routing: Routing, prepared: PreparedMail) -> Ou
     kind = seen.classification.kind
     action = routing.actions.get(kind, KindAction.TICKET)
     if action is KindAction.DROP:
+        filing.blobs.put(prepared.raw)
         return Outcome(None, None, f"dropped {kind}: {seen.classification.reason}")
     if action is KindAction.QUARANTINE:
         raise Unprocessable(f"{kind}: {seen.classification.reason}")
-    if kind is MailKind.NORMAL and routing.status_mail is not None:
+    if kind is MailKind.NORMAL and routing.status_mail is not None and status_mail:
+        full = prepared.understanding()
         status_note = apply_status_mail(
             conn,
             routing.status_mail,
             routing.plans,
             mail,
-            seen.reply.new_text or seen.text,
+            full.reply.new_text or full.text,
             item.rcpt_to,
             routing.team_addresses,
             fx=routing.effects,
         )
         if status_note is not None:
+            filing.blobs.put(prepared.raw)
             return Outcome(None, None, status_note)
 
     author = seen.authorship.author or mail.from_ or (mail.reply_to[0] if mail.reply_to else None)
@@ -549,11 +718,11 @@ def apply_mail(conn: Connection, routing: Routing, prepared: PreparedMail) -> Ou
         )
     if decision.ticket is None and action is KindAction.ATTACH:
         # Auto mail never opens a ticket; its raw bytes stay in the blob store.
+        filing.blobs.put(prepared.raw)
         return Outcome(None, None, f"{kind} without a ticket: {seen.classification.reason}")
 
     at = utcnow()
-    ticket = _place(conn, routing, channel, decision, mail, sender, sender_name)
-    files = prepared.files
+    ticket = _place(conn, routing, filing, channel, decision, mail, sender, sender_name, at)
     writer = author or contact
     pk = store.add_message(
         conn,
@@ -571,44 +740,66 @@ def apply_mail(conn: Connection, routing: Routing, prepared: PreparedMail) -> Ou
             delivered_to=delivered,
             subject=mail.subject,
             date=mail.date,
-            text=seen.text,
-            html=seen.html.html if seen.html else None,
+            text="",
+            html=None,
             raw_sha256=raw_sha256,
             size=mail.size,
             classification=kind.value,
             repairs=mail.repairs,
             classification_reason=seen.classification.reason[:2000],
-            new_text=seen.reply.new_text,
+            new_text=None,
             forwarded_by=other.normalized if other else None,
             forward_kind=seen.authorship.kind.value,
         ),
-        files,
+    )
+    reading.add(
+        conn, pk, inbound_id=item.id, node=filing.node, opened_ticket=decision.ticket is None
     )
     if decision.merge:
         store.merge_into(conn, ticket, decision.merge)
-    status = _next_status(conn, decision, known, ticket) if kind is MailKind.NORMAL else None
-    store.touch_ticket(conn, ticket, at=at, status=status)
-    if routing.effects is not None:
-        effects.after_customer_message(
-            conn,
-            routing.effects,
-            ticket=ticket,
-            seen=seen,
-            message_id=message_id,
-            new_ticket=decision.ticket is None,
-            envelope_from=item.mail_from,
-        )
+    if decision.ticket is not None or decision.merge:  # a new ticket has its times already
+        status = _next_status(conn, decision, known, ticket) if kind is MailKind.NORMAL else None
+        store.touch_ticket(conn, ticket, at=at, status=status)
     return Outcome(pk, ticket, decision.matched_by.value)
+
+
+def read_message(
+    routing: Routing, item: reading.UnreadItem, raw: bytes, blobs: FileBlobStore
+) -> tuple[Understanding, reading.Body]:
+    """Read a filed message's body from its raw bytes: the text, the new text, safe HTML, and
+    the attachments, put in ``blobs`` (which the caller syncs before it commits)."""
+    mail = parse_message(raw)
+    seen = understand(mail, routing.contexts.get(item.channel))
+    files = tuple(
+        store.NewAttachment(
+            sha256=blobs.put(att.data),
+            filename=att.filename,
+            content_type=att.content_type,
+            size=att.size,
+            content_id=att.content_id,
+            inline=att.inline,
+        )
+        for att in mail.attachments
+    )
+    body = reading.Body(
+        text=seen.text,
+        html=seen.html.html if seen.html else None,
+        new_text=seen.reply.new_text,
+        files=files,
+    )
+    return seen, body
 
 
 def _place(
     conn: Connection,
     routing: Routing,
+    filing: Filing,
     channel: str,
     decision: ThreadDecision,
     mail: ParsedMail,
     sender: str,
     sender_name: str,
+    at: datetime,
 ) -> int:
     if decision.ticket is not None:
         if decision.matched_by is MatchedBy.EARLIER_REPLY and mail.subject:
@@ -626,9 +817,10 @@ def _place(
         status=plan.status if plan else TicketStatus.NEW.value,
         priority=plan.priority if plan else None,
         properties=dict(plan.properties) if plan else None,
+        last_message_at=at,
     )
     if plan is not None:
-        assign_new_ticket(conn, ticket, plan)
+        assign_new_ticket(conn, ticket, plan, rule=filing.rules.get(channel))
     return ticket
 
 
@@ -653,14 +845,27 @@ def run_worker(
 ) -> None:
     """Loop until ``should_stop()``: take batches while there are any, else wait.
 
+    Filing comes first: while mail keeps arriving, only messages filed more
+    than :data:`READ_LAG` seconds ago are read; once the queue has been empty
+    for :data:`READ_QUIET` seconds, every filed message is.
+
     ``wake_fd`` is a pipe the daemon writes a byte to after each commit; its
     end-of-file means the daemon is gone, and the worker stops.
     """
     backoff = 0.5
     next_clean = 0.0
+    quiet_at = 0.0
     while not should_stop():
         try:
-            taken = pipeline.run_batch()
+            filed = pipeline.run_batch()
+            now = time.monotonic()
+            if filed:
+                quiet_at = now + READ_QUIET
+            if now >= quiet_at:
+                read = pipeline.run_reading()
+            else:
+                read = pipeline.run_reading(filed_before=utcnow() - READ_LAG_DELTA)
+            taken = filed + read
             backoff = 0.5
         except (OperationalError, DBAPIError) as exc:
             log.warning("pipeline.store_unavailable", error=str(exc.orig), retry_in=backoff)
@@ -674,12 +879,13 @@ def run_worker(
                 pipeline.clean_spool()
             except (OperationalError, OSError) as exc:
                 log.warning("spool.clean_failed", error=str(exc))
-        if taken >= pipeline.settings.pipeline.batch_size:
+        if taken:
             continue
+        wait = poll_interval if now >= quiet_at else min(poll_interval, quiet_at - now)
         if wake_fd is None:
-            time.sleep(poll_interval)
+            time.sleep(wait)
             continue
-        ready, _, _ = select.select([wake_fd], [], [], poll_interval)
+        ready, _, _ = select.select([wake_fd], [], [], wait)
         if ready:
             data = os.read(wake_fd, 65536)
             if not data:

@@ -128,11 +128,12 @@ class RunningDaemon:
         )
 
     def wait_processed(self, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
-        """Wait until ``count`` inbound rows are no longer queued; return all rows."""
+        """Wait until ``count`` inbound rows are no longer queued and their messages are read
+        (bodies stored, notifications written); return all rows."""
         deadline = time.monotonic() + timeout
         while True:
             rows = self.inbound()
-            if len([r for r in rows if r["state"] != "queued"]) >= count:
+            if len([r for r in rows if r["state"] != "queued" and not r["unread"]]) >= count:
                 return rows
             if time.monotonic() > deadline:
                 raise AssertionError(f"only {rows} processed after {timeout}s")

@@ -121,14 +121,66 @@ class SpoolWriter:
 
 def read_record(directory: Path, ref: SpoolRef) -> bytes:
     """The payload at ``ref``, checked against its header and digest; raises SpoolCorrupt."""
-    path = directory / ref.segment
-    try:
-        with path.open("rb") as fh:
-            fh.seek(ref.offset)
-            header = fh.read(HEADER_SIZE)
-            payload = fh.read(ref.length)
-    except OSError as exc:
-        raise SpoolCorrupt(f"{ref.segment}@{ref.offset}: {exc.strerror or exc}") from exc
+    with SpoolReader(directory) as reader:
+        return reader.read(ref)
+
+
+class SpoolReader:
+    """Reads records, keeping the last few segments open: the pipeline reads them in order."""
+
+    OPEN_SEGMENTS = 4
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._fds: dict[str, int] = {}
+
+    def __enter__(self) -> SpoolReader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def read(self, ref: SpoolRef) -> bytes:
+        """The payload at ``ref``, checked against its header and digest; raises SpoolCorrupt."""
+        try:
+            return self._read(ref)
+        except SpoolCorrupt:
+            if ref.segment not in self._fds:
+                raise
+        # The open file may be an older segment of that name, deleted since: open it anew.
+        self.forget(ref.segment)
+        return self._read(ref)
+
+    def _read(self, ref: SpoolRef) -> bytes:
+        try:
+            data = os.pread(self._fd(ref.segment), HEADER_SIZE + ref.length, ref.offset)
+        except OSError as exc:
+            self.forget(ref.segment)
+            raise SpoolCorrupt(f"{ref.segment}@{ref.offset}: {exc.strerror or exc}") from exc
+        return _check(ref, data[:HEADER_SIZE], data[HEADER_SIZE:])
+
+    def _fd(self, segment: str) -> int:
+        fd = self._fds.get(segment)
+        if fd is None:
+            if len(self._fds) >= self.OPEN_SEGMENTS:
+                os.close(self._fds.pop(next(iter(self._fds))))
+            fd = os.open(self.directory / segment, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            self._fds[segment] = fd
+        return fd
+
+    def forget(self, segment: str) -> None:
+        """Close ``segment`` (before it is deleted)."""
+        fd = self._fds.pop(segment, None)
+        if fd is not None:
+            os.close(fd)
+
+    def close(self) -> None:
+        """Close every open segment."""
+        for segment in list(self._fds):
+            self.forget(segment)
+
+
+def _check(ref: SpoolRef, header: bytes, payload: bytes) -> bytes:
     if len(header) < HEADER_SIZE:
         raise SpoolCorrupt(f"{ref.segment}@{ref.offset}: truncated header")
     magic, crc, length, digest = _HEADER.unpack(header)

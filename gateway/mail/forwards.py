@@ -219,6 +219,17 @@ _FORWARD_HINTS: Final = (
     "moz-forward-container",
 )
 """Cheap substring tests (much faster than one big regex) before converting HTML to text."""
+
+
+def _key_words(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    """One word of each phrase (its longest), without words that hold another one."""
+    longest = {max(p.split(), key=len) for p in phrases}
+    return tuple(sorted(w for w in longest if not any(o != w and o in w for o in longest)))
+
+
+_FORWARD_KEY_WORDS: Final = _key_words(_FORWARD_HINTS)
+"""A word that each hint holds, for :func:`_may_say_forward`."""
+_INVISIBLE_IN_WORDS: Final = re.compile("[\u200b\u200c\u200d\ufeff]")
 _JAMMED_RE: Final = re.compile(
     rf"^(?P<sep>[ \t>]*-{{3,}}[ \t]*(?:{_phrase_pattern(_FORWARD_PHRASES + _ORIGINAL_PHRASES)})"
     rf"[ \t]*-{{3,}})[ \t]*(?P<rest>\S.*)$",
@@ -280,6 +291,19 @@ def _unjam(text: str) -> str:
         return m.group("sep") + "\n" + _JAMMED_LABEL_RE.sub(lambda h: "\n" + h.group(0), rest)
 
     return _JAMMED_RE.sub(split, text)
+
+
+def _may_say_forward(text: str) -> bool:
+    """False only when no line of ``text`` can be a separator that says "forward".
+
+    Lines are matched cleaned (zero-width characters dropped, folded), so a
+    separator's phrase, and any word of it, is in the text cleaned the same way.
+    """
+    head = text[:_MAX_CHARS]
+    if _INVISIBLE_IN_WORDS.search(head) is not None:
+        head = head.translate(_INVISIBLE)
+    folded = _fold(head)
+    return any(word in folded for word in _FORWARD_KEY_WORDS)
 
 
 def _is_attribution(text: str) -> bool:
@@ -839,6 +863,10 @@ def _find_hand_forward(
     text: str, subject: str, *, forward_hint: bool, source: str
 ) -> _HandForward | None:
     """The chain of forwarded blocks in a body, when the body reads as a forward."""
+    if not forward_hint and _prefix_kind(subject) != "forward" and not _may_say_forward(text):
+        # Without a forward prefix only a separator that says "forward" makes a forward;
+        # most mail has none, and this costs far less than reading the lines.
+        return None
     lines = _split_lines(_unjam(text[:_MAX_CHARS]) if "---" in text[:_MAX_CHARS] else text)
     first, attribution = _next_block(lines, 0, _MAX_LINES)
     if first is None:

@@ -1,7 +1,11 @@
-"""One pure step that runs the whole understanding of a parsed message.
+"""The understanding of a parsed message, in two pure steps.
 
-``parse_message → classify → resolve_authorship → extract_reply → sanitize_html``:
-the pipeline stores what it returns and ``gateway inspect`` prints it.
+``parse_message → triage (classify, resolve_authorship) → read (extract_reply,
+sanitize_html)``. :func:`triage` is what decides where a message goes (its
+kind, its author, the ticket's contact) and is cheap; :func:`read` rewrites
+the body for people (the new text, safe HTML) and costs several times more.
+The pipeline files a ticket on the triage alone and reads the body after the
+ticket row is committed; ``gateway inspect`` prints both (:func:`understand`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,17 @@ class Context:
 
 
 @dataclass(frozen=True, slots=True)
+class Triage:
+    """What decides where a message goes; no body is rewritten for it."""
+
+    mail: ParsedMail
+    classification: Classification
+    authorship: Authorship
+    contact: Address | None
+    """Whose contact the ticket goes on, by the channel's forwarded-sender policy."""
+
+
+@dataclass(frozen=True, slots=True)
 class Understanding:
     """Everything the pipeline decides about one message before it touches the store."""
 
@@ -41,19 +56,36 @@ class Understanding:
     """The sanitised HTML body, when there is one."""
 
 
-def understand(mail: ParsedMail, context: Context | None = None) -> Understanding:
-    """Classify, find the author, cut the new text and sanitise the HTML. Never raises."""
+def triage(mail: ParsedMail, context: Context | None = None) -> Triage:
+    """Classify and find the author. Never raises."""
     ctx = context or Context()
-    text = mail.text
-    if mail.html and (not text.strip() or is_placeholder_text(text)):
-        text = html_to_text(mail.html)
     authorship = resolve_authorship(mail, team_addresses=ctx.team_addresses)
-    return Understanding(
+    return Triage(
         mail=mail,
         classification=classify(mail, ctx.own),
         authorship=authorship,
         contact=ticket_contact(authorship, ctx.policy),
+    )
+
+
+def read(triaged: Triage, context: Context | None = None) -> Understanding:
+    """Add the full text, the new text and the sanitised HTML to a triage. Never raises."""
+    ctx = context or Context()
+    mail = triaged.mail
+    text = mail.text
+    if mail.html and (not text.strip() or is_placeholder_text(text)):
+        text = html_to_text(mail.html)
+    return Understanding(
+        mail=mail,
+        classification=triaged.classification,
+        authorship=triaged.authorship,
+        contact=triaged.contact,
         text=text,
         reply=extract_reply(mail.text, mail.html),
         html=sanitize_html(mail.html, cid_urls=ctx.cid_urls) if mail.html else None,
     )
+
+
+def understand(mail: ParsedMail, context: Context | None = None) -> Understanding:
+    """Classify, find the author, cut the new text and sanitise the HTML. Never raises."""
+    return read(triage(mail, context), context)

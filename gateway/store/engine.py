@@ -47,29 +47,35 @@ def async_url(url: str) -> URL:
     return parsed
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, synchronous: str = "FULL") -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets the CLI read while the daemon writes; FULL makes a commit survive power loss,
     # which the SMTP 250 promises.
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
-def make_sync_engine(url: str, *, pool_size: int = 5) -> Engine:
+def make_sync_engine(url: str, *, pool_size: int = 5, redoable: bool = False) -> Engine:
     """A synchronous engine for ``url``; on SQLite, transactions begin IMMEDIATE.
 
     ``BEGIN IMMEDIATE`` takes the write lock up front, so two writers queue on the
     busy timeout instead of failing with a lock upgrade error mid-transaction. A
     connection with execution option ``sqlite_begin="DEFERRED"`` only reads.
+
+    ``redoable`` is for a writer whose every commit can be redone from what is
+    durable already (the pipeline: the spool, the queue, fsynced blobs). On
+    SQLite its commits skip the fsync (``synchronous=NORMAL``, safe in WAL
+    mode): power lost right after one may undo it, never corrupt the file, and
+    the next ``FULL`` commit of any connection, an intake's, makes it durable.
     """
     target = sync_url(url)
     if target.get_backend_name() != "sqlite":
         return create_engine(target, pool_size=pool_size, pool_pre_ping=True)
     engine = create_engine(target)
-    event.listen(engine, "connect", _sqlite_connect_sync)
+    event.listen(engine, "connect", _sqlite_connect_redoable if redoable else _sqlite_connect_sync)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
 
@@ -78,6 +84,11 @@ def _sqlite_connect_sync(dbapi_connection: Any, record: Any) -> None:
     # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
     dbapi_connection.isolation_level = None
     _sqlite_pragmas(dbapi_connection, record)
+
+
+def _sqlite_connect_redoable(dbapi_connection: Any, record: Any) -> None:
+    dbapi_connection.isolation_level = None
+    _sqlite_pragmas(dbapi_connection, record, "NORMAL")
 
 
 def _sqlite_begin(connection: Any) -> None:

@@ -363,6 +363,32 @@ class Message(Base):
     )
 
 
+class Unread(Base):
+    """A filed message whose body is still to be read: text, attachments, notifications.
+
+    The pipeline files a ticket on a message's headers and triage, then reads
+    its body outside the hot path; the row goes when the reading is committed.
+    The raw bytes stay in the spool of ``node`` until then.
+    """
+
+    __tablename__ = "unread"
+
+    message_pk: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    inbound_id: Mapped[int | None] = mapped_column(BigInteger)
+    node: Mapped[str] = mapped_column(String(128))
+    opened_ticket: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The message opened its ticket (an acknowledgement may be due)."""
+    filed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+    """Why the last reading failed, if it did."""
+
+    __table_args__ = (Index("ix_unread_node", "node", "message_pk"),)
+
+
 class MessageRef(Base):
     """A Message-ID that a stored message names in In-Reply-To or References.
 

@@ -9,9 +9,10 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, func, insert, or_, select, update
 
-from gateway.store.models import Inbound, InboundState, utcnow
+from gateway.store.models import Inbound, InboundState, Unread, utcnow
 
 inbound = cast(Table, Inbound.__table__)
+_unread = cast(Table, Unread.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,8 @@ class InboundRow:
     size: int
     attempts: int
     ticket_number: int | None
+    unread: bool = False
+    """Its message is filed but its body is still to be read."""
 
 
 _ENQUEUE = insert(inbound).returning(inbound.c.id, sort_by_parameter_order=True)
@@ -240,7 +243,12 @@ def requeue(conn: Connection, ids: Sequence[int] | None) -> int:
 
 def list_rows(conn: Connection, state: str | None, limit: int) -> list[InboundRow]:
     """Queue rows, newest first."""
-    query = select(inbound).order_by(inbound.c.id.desc()).limit(limit)
+    query = (
+        select(inbound, _unread.c.message_pk.is_not(None).label("unread"))
+        .select_from(inbound.outerjoin(_unread, _unread.c.inbound_id == inbound.c.id))
+        .order_by(inbound.c.id.desc())
+        .limit(limit)
+    )
     if state is not None:
         query = query.where(inbound.c.state == state)
     return [
@@ -255,6 +263,7 @@ def list_rows(conn: Connection, state: str | None, limit: int) -> list[InboundRo
             size=row.size,
             attempts=row.attempts,
             ticket_number=row.ticket_number,
+            unread=bool(row.unread),
         )
         for row in conn.execute(query)
     ]

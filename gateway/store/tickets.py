@@ -24,6 +24,7 @@ from gateway.store.models import (
     MessageRef,
     Ticket,
     TicketStatus,
+    Unread,
     User,
     utcnow,
 )
@@ -31,6 +32,7 @@ from gateway.threading.match import KnownThreads, TicketFacts
 
 tickets = cast(Table, Ticket.__table__)
 messages = cast(Table, Message.__table__)
+_unread = cast(Table, Unread.__table__)
 message_refs = cast(Table, MessageRef.__table__)
 contacts = cast(Table, Contact.__table__)
 identities = cast(Table, ContactIdentity.__table__)
@@ -264,10 +266,12 @@ def create_ticket(
     priority: str | None = None,
     properties: dict[str, str] | None = None,
     source: str = "mail",
+    last_message_at: datetime | None = None,
 ) -> int:
     """A new ticket; returns its number."""
     now = utcnow()
     values = {
+        "last_message_at": last_message_at,
         "channel_id": channel_id,
         "contact_id": contact_id,
         "subject": subject,
@@ -320,12 +324,18 @@ def add_message(
             _NEW_REFS,
             [{"message_pk": pk, "ticket_id": ticket, "ref": ref} for ref in sorted(refs)],
         )
+    add_attachments(conn, pk, files)
+    return pk
+
+
+def add_attachments(conn: Connection, message_pk: int, files: Sequence[NewAttachment]) -> None:
+    """Record ``files`` (already in the blob store) as the message's attachments."""
     if files:
         conn.execute(
             _NEW_ATTACHMENTS,
             [
                 {
-                    "message_pk": pk,
+                    "message_pk": message_pk,
                     "sha256": f.sha256,
                     "filename": f.filename,
                     "content_type": f.content_type,
@@ -336,7 +346,6 @@ def add_message(
                 for f in files
             ],
         )
-    return pk
 
 
 _TOUCH_TICKET = update(tickets).where(tickets.c.id == bindparam("number"))
@@ -433,6 +442,8 @@ class MessageView:
     classification: str
     new_text: str | None
     forwarded_by: str | None
+    unread: bool = False
+    """Filed, but its body is still to be read (its text is empty until then)."""
 
 
 def _summary_query() -> Any:
@@ -528,7 +539,8 @@ def get_ticket(conn: Connection, number: int) -> tuple[TicketSummary, list[Messa
     if row is None:
         return None
     query = (
-        select(messages)
+        select(messages, _unread.c.message_pk.is_not(None).label("unread"))
+        .select_from(messages.outerjoin(_unread, _unread.c.message_pk == messages.c.id))
         .where(messages.c.ticket_id == number)
         .order_by(func.coalesce(messages.c.date, messages.c.received_at), messages.c.id)
     )
@@ -546,6 +558,7 @@ def get_ticket(conn: Connection, number: int) -> tuple[TicketSummary, list[Messa
             classification=m.classification,
             new_text=m.new_text,
             forwarded_by=m.forwarded_by,
+            unread=bool(m.unread),
         )
         for m in conn.execute(query)
     ]

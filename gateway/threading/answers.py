@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from html import unescape
 
 from gateway.threading.reply_keys import KeyProblem, ReplyKey, Role, verify_reply_key
 
@@ -184,6 +185,22 @@ def authentication_passes(headers: Iterable[str], authserv_id: str | None, domai
 
 STATUS_WORDS = frozenset({"#away", "#available"})
 """An agent's own status commands (issue 6, routing): not an answer to anyone."""
+
+
+_STATUS_WORD = re.compile(r"#\s*(?:away|available)", re.IGNORECASE)
+_TAG = re.compile(r"<[^<>]*>")
+
+
+def may_be_status_mail(subject: str, text: str, html: str | None) -> bool:
+    """False when a mail cannot be a status mail, decided before its body is read.
+
+    The new text is cut from the text or the HTML body, so a status word that
+    is in neither (nor in the subject) cannot be its first line. HTML is looked
+    at without its tags and with its character references decoded.
+    """
+    if _STATUS_WORD.search(subject) or _STATUS_WORD.search(text):
+        return True
+    return bool(html) and _STATUS_WORD.search(unescape(_TAG.sub("", html or ""))) is not None
 
 
 def is_status_mail(subject: str, new_text: str) -> bool:

@@ -247,6 +247,7 @@ def _full_ticket(conn: Connection, number: int) -> dict[str, Any]:
             "date": (m.date or m.received_at).isoformat(),
             "subject": m.subject,
             "text": m.text,
+            "unread": m.unread,
         }
         for m in conversation
     ]

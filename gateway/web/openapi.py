@@ -128,7 +128,10 @@ SCHEMAS: dict[str, Any] = {
     },
     "Message": {
         "type": "object",
-        "required": ["direction", "from", "from_name", "message_id", "date", "subject", "text"],
+        "required": [
+            *("direction", "from", "from_name", "message_id", "date", "subject", "text"),
+            "unread",
+        ],
         "properties": {
             "direction": {"type": "string", "enum": ["in", "out", "note", "auto"]},
             "from": {"type": "string"},
@@ -137,6 +140,10 @@ SCHEMAS: dict[str, Any] = {
             "date": {"type": "string", "format": "date-time"},
             "subject": {"type": "string"},
             "text": {"type": "string"},
+            "unread": {
+                "type": "boolean",
+                "description": "Filed, but the body is still being read: the text is empty.",
+            },
         },
     },
     "TicketWithMessages": {

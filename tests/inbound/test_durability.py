@@ -126,11 +126,11 @@ def stored_message_ids(daemon: RunningDaemon) -> list[str]:
 
 
 def wait_drained(daemon: RunningDaemon, timeout: float = 30.0) -> list[dict[str, Any]]:
-    """Wait until no inbound row is queued; return the rows."""
+    """Wait until no inbound row is queued and every filed message is read; return the rows."""
     deadline = time.monotonic() + timeout
     while True:
         rows = daemon.inbound()
-        if rows and all(r["state"] != "queued" for r in rows):
+        if rows and all(r["state"] != "queued" and not r["unread"] for r in rows):
             return rows
         assert time.monotonic() < deadline, f"queue not drained after {timeout}s: {rows[:5]}"
         time.sleep(0.1)
@@ -175,10 +175,14 @@ def test_sigkill_after_250_loses_no_acknowledged_message(
     for thread in threads:
         thread.start()
     assert enough.wait(60), f"only {len(acknowledged)} messages acknowledged"
-    # Kill at a moment the pipeline is behind: acknowledged rows still wait in the queue.
+    # Kill at a moment the pipeline is behind: acknowledged rows still wait in the queue
+    # (the worker is paused so that they must), and filed ones wait to be read.
+    for pid in child_pids(daemon.process.pid):
+        os.kill(pid, signal.SIGSTOP)
     deadline = time.monotonic() + 20
     while query(daemon, "SELECT count(*) FROM inbound WHERE state = 'queued'")[0][0] < 3:
-        assert time.monotonic() < deadline, "the pipeline was never behind the intake"
+        assert time.monotonic() < deadline, "the intake stopped while the worker was paused"
+        time.sleep(0.01)
     kill_hard(daemon)
     with lock:
         promised = set(acknowledged)
@@ -196,6 +200,9 @@ def test_sigkill_after_250_loses_no_acknowledged_message(
     assert {r["state"] for r in rows} == {"done"}
     assert [r for r in rows if r["reason"] == "duplicate"] == []
     assert len(restarted.tickets()) == len(stored)
+    # Every message was read after the restart, those filed before the kill too.
+    assert query(restarted, "SELECT count(*) FROM messages WHERE text = ''") == [(0,)]
+    assert query(restarted, "SELECT count(*) FROM unread") == [(0,)]
 
 
 # -- the database goes away ------------------------------------------------------------------

@@ -1048,6 +1048,27 @@ def test_explicit_separator_counts_without_a_prefix() -> None:
 
 
 @pytest.mark.parametrize(
+    "separator",
+    [
+        "---------- Forwarded\u00a0message ---------",  # a no-break space between the words
+        "---------- Forwarded   message ---------",
+        "---------- For\u200bwarded message ---------",  # a zero-width space inside a word
+        "*---------- FORWARDED MESSAGE ---------*",
+        "> ---------- Weitergeleitete Nachricht ----------",
+        "-----Message transféré-----",
+        "-------- 转发的邮件 --------",
+    ],
+)
+def test_separator_without_a_prefix_is_found_however_it_is_written(separator: str) -> None:
+    # Mail without a forward prefix is only read line by line when a separator's word is in
+    # it: a separator that the full reading finds must never be skipped by that test.
+    text = f"fyi\n\n{separator}\n" + OUTLOOK_BLOCK.split("\n\n", 1)[1]
+    a = resolve_authorship(_mail("Help", text))
+    assert a.kind is HAND, a.reason
+    assert a.author == Address("Alice Example", "alice@example.com")
+
+
+@pytest.mark.parametrize(
     ("value", "expected"),
     [
         ("Alice Example [mailto:alice@example.com]", Address("Alice Example", "alice@example.com")),

@@ -198,9 +198,21 @@ def test_pipeline_threads_stores_and_dedupes(
         states = {r.state: r for r in queue.list_rows(conn, None, 10)}
         assert states["quarantined"].reason is not None
         assert "no sender" in states["quarantined"].reason
-    # Raw bytes are in the blob store, so the spool can go.
     spool.close()
     SpoolWriter(paths.spool).append_batch([b"newer segment"])
+    # Filed but not read: the raw bytes are only in the spool, which stays.
+    assert pipeline.clean_spool() == 0
+    with engine.connect() as conn:
+        _, conversation = store.get_ticket(conn, ticket.number) or (None, [])
+        assert [m.unread for m in conversation] == [True, True]
+        assert [m.text for m in conversation] == ["", ""]
+    assert pipeline.run_reading() == 2
+    assert pipeline.run_reading() == 0
+    with engine.connect() as conn:
+        _, conversation = store.get_ticket(conn, ticket.number) or (None, [])
+        assert [m.unread for m in conversation] == [False, False]
+        assert [m.text for m in conversation] == ["body of a1@x\n", "body of a2@x\n"]
+    # Read: the raw bytes are in the blob store now, so the spool can go.
     assert pipeline.clean_spool() >= 1
 
 

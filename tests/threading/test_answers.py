@@ -15,6 +15,7 @@ from gateway.threading.answers import (
     find_reply_key,
     is_status_mail,
     judge_agent_answer,
+    may_be_status_mail,
     parse_commands,
     strip_agent_signature,
     strip_echo,
@@ -150,3 +151,21 @@ def test_status_mails_are_not_answers() -> None:
     assert is_status_mail("#available", "")
     assert not is_status_mail("Re: [#1] Printer", "#close\nDone")
     assert not is_status_mail("Re: away", "I was away, sorry")
+
+
+@pytest.mark.parametrize(
+    ("subject", "text", "html", "maybe"),
+    [
+        ("#away", "", None, True),
+        ("Re: Printer", "#Available\nback Monday", None, True),
+        ("Out", "", "<p><b>#</b>away</p>", True),  # tags between the words
+        ("Out", "", "<p>&#35;away until Monday</p>", True),  # '#' as a character reference
+        ("Out", "", "<p>&num;AWAY</p>", True),
+        ("Order #1234", "Is it available?", "<p>Order #1234 is away</p>", False),
+        ("Help", "Printer is jammed", None, False),
+    ],
+)
+def test_may_be_status_mail_never_misses_one(
+    subject: str, text: str, html: str | None, maybe: bool
+) -> None:
+    assert may_be_status_mail(subject, text, html) is maybe
