@@ -114,6 +114,7 @@ class BareServer:
         """Stop it; returns how many messages it counted."""
         rss = peak_rss_mb(self.proc.pid)
         self.rss_mb = rss
+        self.cpu_s = cpu_seconds(self.proc.pid)
         stop_process(self.proc)
         assert self.proc.stdout is not None
         rest = self.proc.stdout.read()
@@ -484,6 +485,11 @@ def measure_bare(mails: Sequence[Mail], k: int) -> tuple[float, float]:
         counted = bare.stop()
     if sent.refused or counted != len(mails):
         raise BenchError(f"bare server counted {counted} of {len(mails)}")
+    print(
+        f"  bare server: cpu {bare.cpu_s:.1f}s, client cpu {sent.client_cpu:.1f}s",
+        file=sys.stderr,
+        flush=True,
+    )
     return len(mails) / sent.seconds, bare.rss_mb
 
 

@@ -46,11 +46,12 @@ ENQUEUE_GROUP = 8
 """Messages per enqueue transaction, as K=8 sessions give the intake's group commit."""
 
 
-def _settings(folder: Path) -> Settings:
+def _settings(folder: Path, batch: int) -> Settings:
     return Settings.model_validate(
         {
             "data_dir": folder / "var",
             "node": NODE,
+            "pipeline": {"batch_size": batch},
             "channels": [{"name": "support", "kind": "team_email", "address": SUPPORT}],
         }
     )
@@ -60,15 +61,15 @@ def _clock() -> tuple[float, float, float]:
     return time.process_time(), time.thread_time(), time.perf_counter()
 
 
-def one_run(n: int, seed: int, profile: cProfile.Profile | None) -> dict[str, float]:
+def one_run(n: int, seed: int, batch: int, profile: cProfile.Profile | None) -> dict[str, float]:
     """File and read ``n`` messages in a fresh store; figures per message in ms."""
     with tempfile.TemporaryDirectory(prefix="gw-pipeline-") as tmp:
         folder = Path(tmp)
-        settings = _settings(folder)
+        settings = _settings(folder, batch)
         paths = Paths(settings.data_dir)
         paths.create()
         cfg = prepare_store(settings, migrate=True)
-        engine = make_sync_engine(cfg.store_url, pool_size=1)
+        engine = make_sync_engine(cfg.store_url, pool_size=1, redoable=True)
         spool = SpoolWriter(paths.spool)
         mails = generate(n, seed=seed, tag=f"p{seed}")
         for start in range(0, n, ENQUEUE_GROUP):
@@ -129,12 +130,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=2000, help="messages per run")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--batch", type=int, default=100, help="messages a batch takes ([pipeline] batch_size)"
+    )
     parser.add_argument("--profile", type=Path, help="write a cProfile of every run here")
     args = parser.parse_args(argv)
     # As the daemon logs when not on a terminal: one JSON line per event (here to nowhere).
     configure_logging("info", "json", open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
     profile = cProfile.Profile() if args.profile else None
-    runs = [one_run(args.n, args.seed + i, profile) for i in range(args.runs)]
+    runs = [one_run(args.n, args.seed + i, args.batch, profile) for i in range(args.runs)]
     for i, r in enumerate(runs, 1):
         print(
             f"run {i}: file {r['file_cpu']:.3f} ms cpu/msg (main {r['file_main']:.3f}, "

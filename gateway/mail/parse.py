@@ -158,7 +158,7 @@ def _parse_bytes(raw: bytes, depth: int, budget: _Budget) -> ParsedMail:
             data = _neutralise_containers(data, _MAX_CONTAINERS)
             repairs.add(f"more than {_MAX_CONTAINERS} MIME containers flattened")
         try:
-            msg = email.message_from_bytes(data, policy=compat32)
+            msg = _quick_tree(data) or email.message_from_bytes(data, policy=compat32)
         except RecursionError:
             data = _neutralise_containers(data, MAX_MIME_DEPTH)
             repairs.add(f"multipart nesting deeper than {MAX_MIME_DEPTH} truncated")
@@ -170,6 +170,142 @@ def _parse_bytes(raw: bytes, depth: int, budget: _Budget) -> ParsedMail:
     except Exception as exc:  # noqa: BLE001
         repairs.add(f"unparseable message: {type(exc).__name__}")
         return _empty(len(raw), repairs)
+
+
+# --- the common case, without the stdlib's line-by-line parser -------------------
+
+_HEADER_NAME = re.compile(r"[\041-\071\073-\176]+")
+"""What the stdlib parser takes for a header field name (its ``headerRE``)."""
+_QUICK_MAX_PARTS = 64
+
+
+def _quick_tree(data: bytes) -> Message | None:
+    """The tree ``message_from_bytes(data, policy=compat32)`` builds, for plain, well-formed
+    MIME; None for anything else (the caller then runs the stdlib parser).
+
+    The stdlib parser reads a message line by line in Python; here headers are
+    read line by line and bodies are cut at their boundary lines with ``find``,
+    by the stdlib's own rules (RFC 2046: the line break before a boundary
+    belongs to the boundary). Whatever the stdlib would flag as a defect, an
+    attached message (``message/*``), an mbox ``From`` line or a bare CR makes
+    this give up, so the two trees are the same wherever this one is built.
+    """
+    if data.count(b"\r") != data.count(b"\r\n") or data.startswith(b"From "):
+        return None
+    text = data.decode("ascii", "surrogateescape")
+    parts = [0]
+    return _quick_part(text, 0, len(text), parts, in_digest=False)
+
+
+def _quick_part(
+    text: str, start: int, end: int, parts: list[int], *, in_digest: bool
+) -> Message | None:
+    parts[0] += 1
+    if parts[0] > _QUICK_MAX_PARTS or in_digest:
+        return None
+    msg = Message()
+    pos = start
+    lines: list[str] = []
+    while True:
+        nl = text.find("\n", pos, end)
+        if nl == -1:
+            return None  # no blank line before the body
+        line = text[pos : nl + 1]
+        pos = nl + 1
+        if line == "\n" or line == "\r\n":
+            break
+        if line[0] in " \t":
+            if not lines:
+                return None  # a continuation line first
+            lines.append(line)
+            continue
+        colon = line.find(":")
+        if colon <= 0 or not _HEADER_NAME.fullmatch(line, 0, colon):
+            return None
+        if lines:
+            msg.set_raw(*compat32.header_source_parse(lines))
+        lines = [line]
+    if lines:
+        msg.set_raw(*compat32.header_source_parse(lines))
+    maintype = msg.get_content_maintype()
+    if maintype == "message":
+        return None
+    if maintype != "multipart":
+        msg.set_payload(text[pos:end])
+        return msg
+    boundary = msg.get_boundary()
+    cte = str(msg.get("content-transfer-encoding", "8bit")).lower()
+    if not boundary or cte not in ("7bit", "8bit", "binary"):
+        return None
+    return _quick_multipart(msg, text, pos, end, "--" + boundary, parts)
+
+
+def _boundary_line(text: str, at: int, end: int, separator: str) -> tuple[int, bool] | None:
+    """(where the next line starts, whether it closes) when a boundary line starts at ``at``."""
+    nl = text.find("\n", at, end)
+    stop = end if nl == -1 else nl + 1
+    rest = text[at + len(separator) : stop]
+    closing = rest.startswith("--")
+    if closing:
+        rest = rest[2:]
+    if rest.rstrip("\r\n").strip(" \t"):
+        return None
+    return stop, closing
+
+
+def _next_boundary(text: str, pos: int, end: int, separator: str) -> tuple[int, int, bool] | None:
+    """The next boundary line at or after ``pos``: (its start, the next line's, closing)."""
+    at = pos if text.startswith(separator, pos, end) else -1
+    while True:
+        if at == -1:
+            found = text.find("\n" + separator, pos, end)
+            if found == -1:
+                return None
+            at = found + 1
+        line = _boundary_line(text, at, end, separator)
+        if line is not None:
+            return at, line[0], line[1]
+        pos, at = at + 1, -1
+
+
+def _strip_eol(value: str) -> str:
+    if value.endswith("\r\n"):
+        return value[:-2]
+    return value[:-1] if value.endswith("\n") else value
+
+
+def _quick_multipart(
+    msg: Message, text: str, pos: int, end: int, separator: str, parts: list[int]
+) -> Message | None:
+    first = _next_boundary(text, pos, end, separator)
+    if first is None or first[2]:
+        return None  # no start boundary, or a close boundary first
+    if first[0] > pos:
+        msg.preamble = _strip_eol(text[pos : first[0]])
+    digest = msg.get_content_type() == "multipart/digest"
+    children: list[Message | str] = []
+    start = first[1]
+    while True:
+        found = _next_boundary(text, start, end, separator)
+        if found is None or found[0] == start:
+            return None  # no close boundary, or two boundary lines in a row
+        child = _quick_part(text, start, found[0], parts, in_digest=digest)
+        if child is None:
+            return None
+        if child.is_multipart():
+            if child.epilogue == "":
+                child.epilogue = None
+            elif child.epilogue is not None:
+                child.epilogue = _strip_eol(child.epilogue)
+        else:
+            # The stored string, not get_payload(): that decodes 8-bit bytes with a charset.
+            child.set_payload(_strip_eol(getattr(child, "_payload", "")))
+        children.append(child)
+        if found[2]:
+            msg.set_payload(children)
+            msg.epilogue = text[found[1] : end]
+            return msg
+        start = found[1]
 
 
 def _empty(size: int, repairs: _Repairs) -> ParsedMail:
