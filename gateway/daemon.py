@@ -283,6 +283,7 @@ class Daemon:
             batch_max=cfg.smtp.batch_max,
             batch_wait=cfg.smtp.batch_wait_ms / 1000,
             on_commit=self.worker.wake,
+            arriving=lambda: sum(h.in_data for h in self.handlers),
         )
         outbox_engine: Engine | None = None
         loop = asyncio.get_running_loop()

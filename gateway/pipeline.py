@@ -70,6 +70,9 @@ READ_LAG = 5.0
 READ_LAG_DELTA = timedelta(seconds=READ_LAG)
 READ_QUIET = 0.25
 """Seconds without new mail after which everything filed is read."""
+GATHER_BELOW = 16
+GATHER_WAIT = 0.005
+"""While mail streams in, batches under GATHER_BELOW messages wait this long to grow."""
 SQLITE_WRITE_SLICE = 0.02
 """Seconds of pipeline writes per SQLite transaction: an intake commit waits at most about this."""
 
@@ -855,11 +858,15 @@ def run_worker(
     backoff = 0.5
     next_clean = 0.0
     quiet_at = 0.0
+    streaming = False
     while not should_stop():
         try:
             filed = pipeline.run_batch()
             now = time.monotonic()
             if filed:
+                # Small batches one after the other: mail trickles in group by group, and
+                # a batch costs about as much as several messages; let the next one grow.
+                streaming = filed < GATHER_BELOW and now < quiet_at
                 quiet_at = now + READ_QUIET
             if now >= quiet_at:
                 read = pipeline.run_reading()
@@ -891,3 +898,5 @@ def run_worker(
             if not data:
                 log.info("pipeline.parent_gone")
                 return
+            if streaming:
+                time.sleep(GATHER_WAIT)

@@ -13,6 +13,7 @@ and the sender keeps it and retries.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ class Intake:
         batch_max: int = 256,
         batch_wait: float = 0.002,
         on_commit: Callable[[int], None] | None = None,
+        arriving: Callable[[], int] | None = None,
     ) -> None:
         self.spool = spool
         self.engine = engine
@@ -63,6 +65,9 @@ class Intake:
         self.batch_max = batch_max
         self.batch_wait = batch_wait
         self.on_commit = on_commit
+        self.arriving = arriving
+        """Sessions between DATA and their answer: those still receiving may join a group."""
+        self._arrived = asyncio.Event()
         self._waiting: asyncio.Queue[tuple[Accepted, asyncio.Future[int]]] = asyncio.Queue()
         self._inflight = 0
         self._writing = threading.Lock()
@@ -79,6 +84,7 @@ class Intake:
         """Wait until ``message`` is durable; return its queue id. Raises TransientError."""
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         await self._waiting.put((message, future))
+        self._arrived.set()
         return await future
 
     async def run(self) -> None:
@@ -86,10 +92,8 @@ class Intake:
         last = 0
         while True:
             group = [await self._waiting.get()]
-            # Waiting for company only pays when there is company: after a group of one
-            # (a single sender, a quiet hour) the next message is written at once.
-            if self.batch_wait > 0 and last > 1:
-                await asyncio.sleep(self.batch_wait)
+            if self.batch_wait > 0:
+                await self._gather(len(group), last)
             while len(group) < self.batch_max and not self._waiting.empty():
                 group.append(self._waiting.get_nowait())
             last = len(group)
@@ -98,6 +102,28 @@ class Intake:
                 await self._commit(group)
             finally:
                 self._inflight = 0
+
+    async def _gather(self, have: int, last: int) -> None:
+        """Wait up to ``batch_wait`` for company while company is on its way.
+
+        With ``arriving``, the wait ends as soon as every session that is
+        receiving a message has handed it over: nobody else can join soon.
+        Without it, only after a group of more than one (a single sender, a
+        quiet hour: the next message is written at once).
+        """
+        if self.arriving is None:
+            if last > 1:
+                await asyncio.sleep(self.batch_wait)
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.batch_wait
+        while self.arriving() > have + self._waiting.qsize():
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), left)
 
     async def _commit(self, group: list[tuple[Accepted, asyncio.Future[int]]]) -> None:
         messages = [message for message, _ in group]
