@@ -88,6 +88,8 @@ class Outcome:
     message_pk: int | None
     ticket: int | None
     note: str
+    unread: reading.NewUnread | None = None
+    """The filed message still to be read (written with the batch's other rows)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +250,7 @@ class Pipeline:
         return len(items)
 
     def _filing(self, conn: Connection, routing: Routing) -> Filing:
-        return Filing(self.blobs, self.node, effective_rules(conn, routing.plans))
+        return Filing(self.blobs, effective_rules(conn, routing.plans))
 
     def _prepare(self, routing: Routing, items: Sequence[QueuedItem]) -> list[Prepared]:
         """Read, parse and triage every item; no transaction needed."""
@@ -343,14 +345,11 @@ class Pipeline:
                 landed.append(self._one(conn, routing, filing, entry, careful=careful))
             if deadline is not None and time.monotonic() >= deadline:
                 break
+        done = [(x.item, x.outcome) for x in landed if x.outcome is not None]
         queue.mark_many_done(
-            conn,
-            [
-                queue.Done(x.item.id, x.outcome.message_pk, x.outcome.ticket, x.outcome.note)
-                for x in landed
-                if x.outcome is not None
-            ],
+            conn, [queue.Done(item.id, o.message_pk, o.ticket, o.note) for item, o in done]
         )
+        reading.add_many(conn, [o.unread for _, o in done if o.unread], node=self.node)
         return end, landed
 
     def _one(
@@ -613,8 +612,6 @@ class Filing:
 
     blobs: FileBlobStore
     """Where the raw bytes of mail that is not read later go."""
-    node: str
-    """Whose spool holds the raw bytes of the mail read later."""
     rules: Mapping[str, RoutingRule]
     """Channel name → the routing rule in force, read once for the batch."""
 
@@ -755,15 +752,17 @@ def apply_mail(
             forward_kind=seen.authorship.kind.value,
         ),
     )
-    reading.add(
-        conn, pk, inbound_id=item.id, node=filing.node, opened_ticket=decision.ticket is None
-    )
     if decision.merge:
         store.merge_into(conn, ticket, decision.merge)
     if decision.ticket is not None or decision.merge:  # a new ticket has its times already
         status = _next_status(conn, decision, known, ticket) if kind is MailKind.NORMAL else None
         store.touch_ticket(conn, ticket, at=at, status=status)
-    return Outcome(pk, ticket, decision.matched_by.value)
+    return Outcome(
+        pk,
+        ticket,
+        decision.matched_by.value,
+        reading.NewUnread(pk, item.id, opened_ticket=decision.ticket is None),
+    )
 
 
 def read_message(

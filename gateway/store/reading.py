@@ -60,23 +60,36 @@ class Body:
     files: tuple[NewAttachment, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class NewUnread:
+    """A just-filed message that is still to be read."""
+
+    message_pk: int
+    inbound_id: int | None
+    opened_ticket: bool
+
+
 _ADD = insert(unread)
 
 
-def add(
-    conn: Connection, message_pk: int, *, inbound_id: int | None, node: str, opened_ticket: bool
-) -> None:
-    """Mark a just-filed message as still to be read by ``node``'s pipeline."""
+def add_many(conn: Connection, filed: Sequence[NewUnread], *, node: str) -> None:
+    """Mark just-filed messages as still to be read by ``node``'s pipeline (one statement)."""
+    if not filed:
+        return
+    now = utcnow()
     conn.execute(
         _ADD,
-        {
-            "message_pk": message_pk,
-            "inbound_id": inbound_id,
-            "node": node,
-            "opened_ticket": opened_ticket,
-            "filed_at": utcnow(),
-            "attempts": 0,
-        },
+        [
+            {
+                "message_pk": f.message_pk,
+                "inbound_id": f.inbound_id,
+                "node": node,
+                "opened_ticket": f.opened_ticket,
+                "filed_at": now,
+                "attempts": 0,
+            }
+            for f in filed
+        ],
     )
 
 
