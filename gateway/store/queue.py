@@ -244,7 +244,11 @@ def requeue(conn: Connection, ids: Sequence[int] | None) -> int:
 def list_rows(conn: Connection, state: str | None, limit: int) -> list[InboundRow]:
     """Queue rows, newest first."""
     query = (
-        select(inbound, _unread.c.message_pk.is_not(None).label("unread"))
+        select(
+            inbound,
+            _unread.c.message_pk.is_not(None).label("unread"),
+            _unread.c.reason.label("read_failure"),
+        )
         .select_from(inbound.outerjoin(_unread, _unread.c.inbound_id == inbound.c.id))
         .order_by(inbound.c.id.desc())
         .limit(limit)
@@ -255,7 +259,7 @@ def list_rows(conn: Connection, state: str | None, limit: int) -> list[InboundRo
         InboundRow(
             id=row.id,
             state=row.state,
-            reason=row.reason,
+            reason=row.read_failure or row.reason,
             received_at=row.received_at,
             source=row.source,
             mail_from=row.mail_from,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from gateway.store import tickets as store
 from gateway.store.blobs import FileBlobStore
 from gateway.store.engine import is_sqlite, make_sync_engine
 from gateway.store.migrate import alembic_config, current_revision, upgrade
-from gateway.store.models import Base
+from gateway.store.models import Base, utcnow
 from gateway.store.queue import NewInbound
 from tests.conftest import PostgresCluster
 
@@ -214,6 +215,52 @@ def test_pipeline_threads_stores_and_dedupes(
         assert [m.text for m in conversation] == ["body of a1@x\n", "body of a2@x\n"]
     # Read: the raw bytes are in the blob store now, so the spool can go.
     assert pipeline.clean_spool() >= 1
+
+
+def test_reading_waits_for_its_turn_and_retries_a_failure(
+    engine: Engine, store_url: str, tmp_path: Path
+) -> None:
+    cfg = settings_for(store_url, tmp_path)
+    from gateway.daemon import Paths, prepare_store
+    from gateway.inbound.spool import HEADER_SIZE
+
+    paths = Paths(cfg.data_dir)
+    paths.create()
+    prepare_store(cfg, migrate=False)
+    spool = SpoolWriter(paths.spool)
+    first, second = enqueue(
+        store_url, spool, [raw_mail("r1@x", "First"), raw_mail("r2@x", "Second")]
+    )
+    pipeline = Pipeline(
+        engine, cfg, node=NODE, blobs=FileBlobStore(paths.blobs), spool_dir=paths.spool
+    )
+    assert pipeline.run_batch() == 2
+    # While mail keeps coming, only what was filed long enough ago is read.
+    assert pipeline.run_reading(filed_before=utcnow() - timedelta(seconds=5)) == 0
+    # The second message's spooled bytes go bad before it is read (and no blob has them).
+    with engine.connect() as conn:
+        segment, offset = conn.execute(
+            text('SELECT segment, "offset" FROM inbound WHERE id = :i'), {"i": second}
+        ).one()
+    with (paths.spool / segment).open("r+b") as fh:
+        fh.seek(offset + HEADER_SIZE)
+        fh.write(b"XXXX")
+    assert pipeline.run_reading() == 2
+    with engine.connect() as conn:
+        rows = {r.id: r for r in queue.list_rows(conn, None, 10)}
+        attempts, retry_at = conn.execute(
+            text("SELECT attempts, next_attempt_at FROM unread")
+        ).one()
+    assert not rows[first].unread
+    assert rows[second].unread
+    assert "spool record unreadable" in (rows[second].reason or "")
+    assert attempts == 1
+    assert retry_at is not None
+    # It waits for its next attempt, and its spool segment stays for it.
+    assert pipeline.run_reading() == 0
+    spool.close()
+    SpoolWriter(paths.spool).append_batch([b"newer segment"])
+    assert pipeline.clean_spool() == 0
 
 
 def test_contact_keeps_first_name_unless_empty(engine: Engine) -> None:
