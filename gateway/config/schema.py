@@ -73,8 +73,8 @@ class SmtpSettings(_Section):
     batch_max: int = Field(default=256, gt=0)
     """Most messages one group commit holds."""
     batch_wait_ms: float = Field(default=2.0, ge=0)
-    """How long a group commit waits for more sessions to join, in milliseconds (only after a
-    group of more than one message: a lone sender is not kept waiting)."""
+    """How long a group commit may wait for more messages, in milliseconds: only while another
+    session is still receiving one that could join (a lone sender is not kept waiting)."""
     timeout: float = Field(default=300.0, gt=0)
     """Seconds of client silence before the session is dropped."""
 
