@@ -121,6 +121,31 @@ def query(daemon: RunningDaemon, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         db.close()
 
 
+def pause_outside_a_write(daemon: RunningDaemon) -> None:
+    """SIGSTOP the worker at a moment it holds no SQLite write lock.
+
+    Paused inside a write transaction, it would hold up every group commit,
+    and the intake would rightly answer 451 until it came back.
+    """
+    workers = child_pids(daemon.process.pid)
+    for _ in range(100):
+        for pid in workers:
+            os.kill(pid, signal.SIGSTOP)
+        db = sqlite3.connect(sqlite_db(daemon), timeout=0.2, isolation_level=None)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("ROLLBACK")
+            return
+        except sqlite3.OperationalError:
+            pass  # paused mid-transaction: let it finish and try again
+        finally:
+            db.close()
+        for pid in workers:
+            os.kill(pid, signal.SIGCONT)
+        time.sleep(0.01)
+    raise AssertionError("the worker held the write lock every time it was paused")
+
+
 def stored_message_ids(daemon: RunningDaemon) -> list[str]:
     """Message-IDs of every message on a ticket, one entry per stored message."""
     return [row[0] for row in query(daemon, "SELECT message_id FROM messages")]
@@ -183,8 +208,7 @@ def test_sigkill_after_250_loses_no_acknowledged_message(
     # Kill at a moment the pipeline is behind: halfway the worker is paused, so that what is
     # acknowledged after waits in the queue (and what it filed before may wait to be read).
     assert halfway.wait(60), f"only {len(acknowledged)} messages acknowledged"
-    for pid in child_pids(daemon.process.pid):
-        os.kill(pid, signal.SIGSTOP)
+    pause_outside_a_write(daemon)
     assert enough.wait(60), f"only {len(acknowledged)} messages acknowledged"
     kill_hard(daemon)
     with lock:
