@@ -51,12 +51,12 @@ def deliver(daemon: RunningDaemon, raw: bytes, *, mail_from: str = "ann@example.
 
 
 def outcome(daemon: RunningDaemon, inbound_id: int, timeout: float = 30.0) -> dict[str, Any]:
-    """The queue row of ``inbound_id`` once the pipeline has decided about it."""
+    """The queue row of ``inbound_id`` once the pipeline has decided about it (and read it)."""
     deadline = time.monotonic() + timeout
     while True:
         rows = {r["id"]: r for r in daemon.inbound()}
         row = rows.get(inbound_id)
-        if row is not None and row["state"] != "queued":
+        if row is not None and row["state"] != "queued" and not row["unread"]:
             return row
         assert time.monotonic() < deadline, f"inbound {inbound_id} still {row} after {timeout}s"
         time.sleep(0.1)
