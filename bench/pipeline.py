@@ -103,7 +103,7 @@ def one_run(n: int, seed: int, batch: int, profile: cProfile.Profile | None) -> 
         while pipeline.run_batch():
             pass
         cpu1, main1, wall1 = _clock()
-        while getattr(pipeline, "run_reading", lambda: 0)():
+        while pipeline.run_reading():
             pass
         cpu2, main2, wall2 = _clock()
         if profile is not None:

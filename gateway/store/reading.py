@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, or_, select, update
 
 from gateway.store.models import Channel, Inbound, Message, Ticket, Unread, utcnow
 from gateway.store.tickets import NewAttachment, add_attachments
@@ -210,16 +210,3 @@ def segments_in_use(conn: Connection, node: str) -> set[str]:
         .distinct()
     )
     return {row[0] for row in conn.execute(query) if row[0]}
-
-
-def unread_inbound(conn: Connection, inbound_ids: Sequence[int]) -> set[int]:
-    """Which of these inbound rows have a message that is still to be read."""
-    if not inbound_ids:
-        return set()
-    query = select(unread.c.inbound_id).where(unread.c.inbound_id.in_(list(inbound_ids)))
-    return {row[0] for row in conn.execute(query)}
-
-
-def count(conn: Connection) -> int:
-    """Messages still to be read, on every node."""
-    return int(conn.execute(select(func.count()).select_from(unread)).scalar_one())

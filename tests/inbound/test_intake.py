@@ -33,6 +33,18 @@ def _accepted(n: int) -> Accepted:
     return Accepted(body, "smtp", "127.0.0.1:1", "client", "ann@example.com", ("s@acme.example",))
 
 
+def _intake(engine: Engine, tmp_path: Path, groups: list[int], *, receiving: int) -> Intake:
+    """An intake that waits long for company, with ``receiving`` sessions in DATA."""
+    return Intake(
+        SpoolWriter(tmp_path / "spool"),
+        engine,
+        node="n",
+        batch_wait=LONG_WAIT,
+        on_commit=groups.append,
+        arriving=lambda: receiving,
+    )
+
+
 async def _run(intake: Intake, coro: Awaitable[T]) -> T:
     task = asyncio.create_task(intake.run())
     try:
@@ -45,14 +57,7 @@ def test_a_group_does_not_wait_when_nobody_else_is_receiving(
     engine: Engine, tmp_path: Path
 ) -> None:
     groups: list[int] = []
-    intake = Intake(
-        SpoolWriter(tmp_path / "spool"),
-        engine,
-        node="n",
-        batch_wait=LONG_WAIT,
-        on_commit=groups.append,
-        arriving=lambda: 1,
-    )
+    intake = _intake(engine, tmp_path, groups, receiving=1)
 
     async def main() -> int:
         return await _run(intake, intake.submit(_accepted(1)))
@@ -63,15 +68,8 @@ def test_a_group_does_not_wait_when_nobody_else_is_receiving(
 
 def test_a_group_waits_for_a_session_still_receiving(engine: Engine, tmp_path: Path) -> None:
     groups: list[int] = []
-    receiving = 2  # two sessions in DATA: the second one's message is on its way
-    intake = Intake(
-        SpoolWriter(tmp_path / "spool"),
-        engine,
-        node="n",
-        batch_wait=LONG_WAIT,
-        on_commit=groups.append,
-        arriving=lambda: receiving,
-    )
+    # Two sessions in DATA: the second one's message is on its way.
+    intake = _intake(engine, tmp_path, groups, receiving=2)
 
     async def main() -> list[int]:
         first = asyncio.ensure_future(intake.submit(_accepted(1)))

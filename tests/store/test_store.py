@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from email.message import EmailMessage
@@ -167,16 +167,29 @@ def test_two_claimers_never_take_the_same_rows(postgres: PostgresCluster, tmp_pa
     engine.dispose()
 
 
-def test_pipeline_threads_stores_and_dedupes(
+def pipeline_on(
     engine: Engine, store_url: str, tmp_path: Path
-) -> None:
-    cfg = settings_for(store_url, tmp_path)
+) -> tuple[Settings, Path, SpoolWriter, Callable[[], Pipeline]]:
+    """Settings, the data paths' spool folder, a spool writer and a maker of the pipeline."""
     from gateway.daemon import Paths, prepare_store
 
+    cfg = settings_for(store_url, tmp_path)
     paths = Paths(cfg.data_dir)
     paths.create()
     prepare_store(cfg, migrate=False)
-    spool = SpoolWriter(paths.spool)
+
+    def make() -> Pipeline:
+        return Pipeline(
+            engine, cfg, node=NODE, blobs=FileBlobStore(paths.blobs), spool_dir=paths.spool
+        )
+
+    return cfg, paths.spool, SpoolWriter(paths.spool), make
+
+
+def test_pipeline_threads_stores_and_dedupes(
+    engine: Engine, store_url: str, tmp_path: Path
+) -> None:
+    _, spool_dir, spool, make_pipeline = pipeline_on(engine, store_url, tmp_path)
     enqueue(
         store_url,
         spool,
@@ -184,9 +197,7 @@ def test_pipeline_threads_stores_and_dedupes(
     )
     enqueue(store_url, spool, [raw_mail("a1@x", "First")], rcpt="sales+vip@acme.example")
     enqueue(store_url, spool, [b"Subject: no sender at all\r\n\r\nhello\r\n"], mail_from=None)
-    pipeline = Pipeline(
-        engine, cfg, node=NODE, blobs=FileBlobStore(paths.blobs), spool_dir=paths.spool
-    )
+    pipeline = make_pipeline()
     assert pipeline.run_batch() == 4
     assert pipeline.run_batch() == 0
     with engine.connect() as conn:
@@ -200,7 +211,7 @@ def test_pipeline_threads_stores_and_dedupes(
         assert states["quarantined"].reason is not None
         assert "no sender" in states["quarantined"].reason
     spool.close()
-    SpoolWriter(paths.spool).append_batch([b"newer segment"])
+    SpoolWriter(spool_dir).append_batch([b"newer segment"])
     # Filed but not read: the raw bytes are only in the spool, which stays.
     assert pipeline.clean_spool() == 0
     with engine.connect() as conn:
@@ -220,20 +231,13 @@ def test_pipeline_threads_stores_and_dedupes(
 def test_reading_waits_for_its_turn_and_retries_a_failure(
     engine: Engine, store_url: str, tmp_path: Path
 ) -> None:
-    cfg = settings_for(store_url, tmp_path)
-    from gateway.daemon import Paths, prepare_store
     from gateway.inbound.spool import HEADER_SIZE
 
-    paths = Paths(cfg.data_dir)
-    paths.create()
-    prepare_store(cfg, migrate=False)
-    spool = SpoolWriter(paths.spool)
+    _, spool_dir, spool, make_pipeline = pipeline_on(engine, store_url, tmp_path)
     first, second = enqueue(
         store_url, spool, [raw_mail("r1@x", "First"), raw_mail("r2@x", "Second")]
     )
-    pipeline = Pipeline(
-        engine, cfg, node=NODE, blobs=FileBlobStore(paths.blobs), spool_dir=paths.spool
-    )
+    pipeline = make_pipeline()
     assert pipeline.run_batch() == 2
     # While mail keeps coming, only what was filed long enough ago is read.
     assert pipeline.run_reading(filed_before=utcnow() - timedelta(seconds=5)) == 0
@@ -242,7 +246,7 @@ def test_reading_waits_for_its_turn_and_retries_a_failure(
         segment, offset = conn.execute(
             text('SELECT segment, "offset" FROM inbound WHERE id = :i'), {"i": second}
         ).one()
-    with (paths.spool / segment).open("r+b") as fh:
+    with (spool_dir / segment).open("r+b") as fh:
         fh.seek(offset + HEADER_SIZE)
         fh.write(b"XXXX")
     assert pipeline.run_reading() == 2
@@ -259,7 +263,7 @@ def test_reading_waits_for_its_turn_and_retries_a_failure(
     # It waits for its next attempt, and its spool segment stays for it.
     assert pipeline.run_reading() == 0
     spool.close()
-    SpoolWriter(paths.spool).append_batch([b"newer segment"])
+    SpoolWriter(spool_dir).append_batch([b"newer segment"])
     assert pipeline.clean_spool() == 0
 
 
