@@ -162,6 +162,76 @@ def assign_new_ticket(
         rule, _source = effective_rule(conn, plan)
     decision = decide(conn, ticket, rule, now or utcnow())
     write_decision(conn, ticket, decision)
+    log_decision(ticket, plan, decision)
+    return decision
+
+
+def route_new_ticket(
+    conn: Connection,
+    plan: ChannelPlan,
+    rule: RoutingRule | None,
+    *,
+    channel_id: int,
+    contact_id: int,
+    properties: Mapping[str, str] | None,
+    now: datetime,
+) -> Decision:
+    """The routing decision for a ticket about to be created (reads, never writes).
+
+    The pipeline stores the ticket with :func:`decision_values` in one insert,
+    then calls :func:`log_decision`.
+    """
+    if rule is None:
+        rule, _source = effective_rule(conn, plan)
+    return _decide(conn, rule, now, channel_id, contact_id, properties or {})
+
+
+def decide(conn: Connection, ticket: int, rule: RoutingRule, now: datetime) -> Decision:
+    """The routing decision for ``ticket`` under ``rule`` at ``now`` (reads, never writes)."""
+    if rule.assign is AssignMode.NOBODY:
+        return _decide(conn, rule, now, 0, 0, {})
+    row = conn.execute(
+        select(tickets.c.channel_id, tickets.c.contact_id, tickets.c.properties).where(
+            tickets.c.id == ticket
+        )
+    ).one()
+    return _decide(conn, rule, now, row.channel_id, row.contact_id, row.properties or {})
+
+
+def _decide(
+    conn: Connection,
+    rule: RoutingRule,
+    now: datetime,
+    channel_id: int,
+    contact_id: int,
+    properties: Mapping[str, Any],
+) -> Decision:
+    if rule.assign is AssignMode.NOBODY:
+        # Nothing to look up: keeps the pipeline's hot path as cheap as before routing.
+        return route(RoutingInput(rule=rule, agents=(), now=now))
+    return route(
+        RoutingInput(
+            rule=rule,
+            agents=roster_store.roster(conn, channel_id),
+            now=now,
+            contact_owner=roster_store.contact_owner(conn, contact_id),
+            properties={str(k): str(v) for k, v in properties.items()},
+        )
+    )
+
+
+def decision_values(conn: Connection, decision: Decision) -> dict[str, Any]:
+    """The ticket columns that record ``decision``."""
+    return {
+        "assignee_id": roster_store.user_id(conn, decision.assignee) if decision.assignee else None,
+        "assignment_reason": decision.reason,
+        "assignment_pending": decision.pending,
+        "mail_assignee": decision.mail_assignee,
+    }
+
+
+def log_decision(ticket: int, plan: ChannelPlan, decision: Decision) -> None:
+    """Say who got a new ticket and why."""
     log.info(
         "routing.decided",
         ticket=ticket,
@@ -169,28 +239,6 @@ def assign_new_ticket(
         assignee=decision.assignee,
         pending=decision.pending,
         reason=decision.reason,
-    )
-    return decision
-
-
-def decide(conn: Connection, ticket: int, rule: RoutingRule, now: datetime) -> Decision:
-    """The routing decision for ``ticket`` under ``rule`` at ``now`` (reads, never writes)."""
-    if rule.assign is AssignMode.NOBODY:
-        # Nothing to look up: keeps the pipeline's hot path as cheap as before routing.
-        return route(RoutingInput(rule=rule, agents=(), now=now))
-    row = conn.execute(
-        select(tickets.c.channel_id, tickets.c.contact_id, tickets.c.properties).where(
-            tickets.c.id == ticket
-        )
-    ).one()
-    return route(
-        RoutingInput(
-            rule=rule,
-            agents=roster_store.roster(conn, row.channel_id),
-            now=now,
-            contact_owner=roster_store.contact_owner(conn, row.contact_id),
-            properties={str(k): str(v) for k, v in (row.properties or {}).items()},
-        )
     )
 
 
@@ -201,17 +249,9 @@ def write_decision(
 
     Returns whether the row changed (another instance may have assigned it first).
     """
-    assignee = roster_store.user_id(conn, decision.assignee) if decision.assignee else None
     done = conn.execute(
         _WRITE_DECISION_IF_PENDING if only_if_pending else _WRITE_DECISION,
-        {
-            "ticket": ticket,
-            "assignee_id": assignee,
-            "assignment_reason": decision.reason,
-            "assignment_pending": decision.pending,
-            "mail_assignee": decision.mail_assignee,
-            "updated_at": utcnow(),
-        },
+        {"ticket": ticket, **decision_values(conn, decision), "updated_at": utcnow()},
     )
     return bool(done.rowcount)
 

@@ -29,7 +29,14 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from gateway import effects
 from gateway.agent_status import StatusMailPolicy, apply_status_mail, policy_for
-from gateway.assignment import ChannelPlan, assign_new_ticket, effective_rules, plans_for
+from gateway.assignment import (
+    ChannelPlan,
+    decision_values,
+    effective_rules,
+    log_decision,
+    plans_for,
+    route_new_ticket,
+)
 from gateway.config.load import reply_secret
 from gateway.config.schema import Settings
 from gateway.effects import Effects
@@ -632,14 +639,19 @@ def apply_mail(
     mail, item, raw_sha256 = prepared.mail, prepared.item, prepared.raw_sha256
     message_id, delivered, channel = prepared.message_id, prepared.delivered, prepared.channel
 
-    stored = store.find_message(conn, message_id)
-    if stored is not None:
+    seen = prepared.triaged
+    answers = mail.in_reply_to
+    bounced = seen.classification.bounce if seen is not None else None
+    if bounced is not None and bounced.original_message_id:
+        answers = (bounced.original_message_id, *answers)  # a bounce belongs with its mail
+    token = subject_token(mail.subject, routing.token_prefix)
+    lookup = store.look_up(conn, message_id, (*answers, *mail.thread_keys), token)
+    if (stored := lookup.stored) is not None:
         store.add_delivery(conn, stored, delivered)
         return Outcome(stored.pk, stored.ticket, "duplicate")
 
     if prepared.failure is not None:
         raise prepared.failure
-    seen = prepared.triaged
     assert seen is not None
     found = effects.find_key(routing.effects, mail, item.rcpt_to) if routing.effects else None
     status_mail = may_be_status_mail(mail.subject, mail.text, mail.html)
@@ -693,13 +705,9 @@ def apply_mail(
     if other is not None and contact is not None and other.normalized == contact.normalized:
         other = seen.authorship.author  # the forwarder's contact got it: record the author
 
-    answers = mail.in_reply_to
-    if seen.classification.bounce and (bounced := seen.classification.bounce.original_message_id):
-        answers = (bounced, *answers)  # a bounce belongs with the mail it bounces
-        if routing.effects is not None:
-            effects.note_bounce(conn, routing.effects, bounced)
-    token = subject_token(mail.subject, routing.token_prefix)
-    known = store.load_known(conn, message_id, (*answers, *mail.thread_keys), token)
+    if bounced is not None and bounced.original_message_id and routing.effects is not None:
+        effects.note_bounce(conn, routing.effects, bounced.original_message_id)
+    known = lookup.known
     decision = match_thread(
         ThreadInput(message_id, answers, mail.references, mail.subject, sender),
         known,
@@ -810,9 +818,21 @@ def _place(
         return decision.ticket
     contact = store.contact_for(conn, sender, sender_name)
     plan = routing.plans.get(channel)
+    channel_id = routing.channel_ids[channel]
+    routed = None
+    if plan is not None:
+        routed = route_new_ticket(
+            conn,
+            plan,
+            filing.rules.get(channel),
+            channel_id=channel_id,
+            contact_id=contact,
+            properties=plan.properties,
+            now=at,
+        )
     ticket = store.create_ticket(
         conn,
-        channel_id=routing.channel_ids[channel],
+        channel_id=channel_id,
         contact_id=contact,
         subject=(mail.subject or "(no subject)")[:1000],
         pipeline=routing.pipelines.get(channel, "support"),
@@ -820,9 +840,10 @@ def _place(
         priority=plan.priority if plan else None,
         properties=dict(plan.properties) if plan else None,
         last_message_at=at,
+        assignment=decision_values(conn, routed) if routed else None,
     )
-    if plan is not None:
-        assign_new_ticket(conn, ticket, plan, rule=filing.rules.get(channel))
+    if plan is not None and routed is not None:
+        log_decision(ticket, plan, routed)
     return ticket
 
 

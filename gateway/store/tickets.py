@@ -8,12 +8,24 @@ statements it runs per message are built once, here, with bound parameters
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+    update,
+)
 
 from gateway.store.models import (
     Attachment,
@@ -133,16 +145,32 @@ def add_delivery(conn: Connection, stored: StoredMessage, addresses: Iterable[st
 
 
 _TICKETS_OF_MESSAGES = (
-    select(messages.c.message_id, messages.c.ticket_id, tickets.c.merged_into)
+    select(
+        messages.c.message_id.label("key"),
+        messages.c.id.label("pk"),
+        messages.c.ticket_id,
+        messages.c.delivered_to,
+        tickets.c.merged_into,
+        tickets.c.status,
+    )
     .join(tickets, tickets.c.id == messages.c.ticket_id)
     .where(messages.c.message_id.in_(bindparam("keys", expanding=True)))
 )
 _TICKETS_ANSWERING = (
-    select(message_refs.c.ticket_id, tickets.c.merged_into)
+    select(
+        literal(None, String).label("key"),
+        literal(None, Integer).label("pk"),
+        message_refs.c.ticket_id,
+        literal(None, messages.c.delivered_to.type).label("delivered_to"),
+        tickets.c.merged_into,
+        tickets.c.status,
+    )
     .join(tickets, tickets.c.id == message_refs.c.ticket_id)
     .where(message_refs.c.ref == bindparam("ref"))
-    .distinct()
 )
+# One statement a message: the message itself (a duplicate?), the stored messages it
+# answers, and the tickets of replies to it that arrived first, each with its ticket's facts.
+_LOOK_UP = union_all(_TICKETS_OF_MESSAGES, _TICKETS_ANSWERING)
 _TICKET_FACTS = select(
     tickets.c.id, tickets.c.status, tickets.c.contact_id, tickets.c.merged_into
 ).where(tickets.c.id.in_(bindparam("numbers", expanding=True)))
@@ -155,36 +183,55 @@ _TICKET_PEOPLE = select(messages.c.from_address, messages.c.to, messages.c.cc).w
 )
 
 
-def load_known(
-    conn: Connection, message_id: str, keys: Sequence[str], token: int | None
-) -> KnownThreads:
-    """The snapshot :func:`gateway.threading.match.match_thread` decides on."""
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """What the store knows of one incoming message."""
+
+    stored: StoredMessage | None
+    """The message itself, when it is stored already (a duplicate delivery)."""
+    known: KnownThreads
+    """The snapshot threading decides on; empty for a duplicate."""
+
+
+def look_up(conn: Connection, message_id: str, keys: Sequence[str], token: int | None) -> Lookup:
+    """Whether ``message_id`` is stored, and else the snapshot threading decides on.
+
+    ``keys`` are the Message-IDs the message answers, ``token`` the ticket
+    number in its subject. One statement answers the common case; merged
+    tickets and a subject token take a few more.
+    """
+    stored: StoredMessage | None = None
     by_message_id: dict[str, int] = {}
-    if keys:
-        by_message_id = {
-            row.message_id: _live(conn, row.ticket_id, row.merged_into)
-            for row in conn.execute(_TICKETS_OF_MESSAGES, {"keys": list(keys)})
-        }
-    answered = {
-        _live(conn, row.ticket_id, row.merged_into)
-        for row in conn.execute(_TICKETS_ANSWERING, {"ref": message_id})
-    }
-    numbers = set(by_message_id.values()) | answered
+    answered: set[int] = set()
+    facts: dict[int, TicketFacts] = {}
+    rows = conn.execute(_LOOK_UP, {"keys": [message_id, *keys], "ref": message_id}).all()
+    for row in rows:
+        if row.key == message_id:
+            stored = StoredMessage(row.pk, row.ticket_id, tuple(row.delivered_to or ()))
+            return Lookup(stored, KnownThreads())
+    for row in rows:
+        number = _live(conn, row.ticket_id, row.merged_into)
+        if row.key is None:
+            answered.add(number)
+        else:
+            by_message_id[row.key] = number
+        if row.merged_into is None:
+            facts[number] = TicketFacts(number, row.status, frozenset())
+    moved = (set(by_message_id.values()) | answered) - facts.keys()
+    if moved:  # merged while this looked: read where they went
+        for row in conn.execute(_TICKET_FACTS, {"numbers": sorted(moved)}):
+            if row.merged_into is None:
+                facts[row.id] = TicketFacts(row.id, row.status, frozenset())
+            elif (now := _facts(conn, row.id, with_participants=False)) is not None:
+                facts[row.id] = now
     token_facts = None
     if token is not None:
         token_facts = _facts(conn, token, with_participants=True)
         if token_facts is not None and token_facts.number != token:
             token_facts = None  # merged away: the token names an old number
-    facts: dict[int, TicketFacts] = {}
-    if numbers:
-        for row in conn.execute(_TICKET_FACTS, {"numbers": sorted(numbers)}):
-            if row.merged_into is None:
-                facts[row.id] = TicketFacts(row.id, row.status, frozenset())
-            elif (moved := _facts(conn, row.id, with_participants=False)) is not None:
-                facts[row.id] = moved  # merged since _live looked: follow it again
-    if token_facts is not None:
-        facts[token_facts.number] = token_facts
-    return KnownThreads(by_message_id, frozenset(answered), token_facts, facts)
+        if token_facts is not None:
+            facts[token_facts.number] = token_facts
+    return Lookup(None, KnownThreads(by_message_id, frozenset(answered), token_facts, facts))
 
 
 def _live(conn: Connection, number: int, merged_into: int | None = -1) -> int:
@@ -267,10 +314,12 @@ def create_ticket(
     properties: dict[str, str] | None = None,
     source: str = "mail",
     last_message_at: datetime | None = None,
+    assignment: Mapping[str, Any] | None = None,
 ) -> int:
-    """A new ticket; returns its number."""
+    """A new ticket; returns its number. ``assignment``: the routing decision's columns."""
     now = utcnow()
     values = {
+        **(assignment or {}),
         "last_message_at": last_message_at,
         "channel_id": channel_id,
         "contact_id": contact_id,

@@ -228,6 +228,45 @@ def test_pipeline_threads_stores_and_dedupes(
     assert pipeline.clean_spool() >= 1
 
 
+def test_pipeline_threads_out_of_order_merges_and_follows_tokens(
+    engine: Engine, store_url: str, tmp_path: Path
+) -> None:
+    # Each batch is one message, so every look-up sees what the ones before stored.
+    _, _, spool, make_pipeline = pipeline_on(engine, store_url, tmp_path)
+    pipeline = make_pipeline()
+
+    def file(*payloads: bytes) -> None:
+        for payload in payloads:
+            enqueue(store_url, spool, [payload])
+            assert pipeline.run_batch() == 1
+
+    file(
+        raw_mail("c1@x", "Printer"),
+        raw_mail("c3@x", "Re: Printer", reply_to="c2@x"),  # its parent is still on its way
+    )
+    with engine.connect() as conn:
+        assert len(store.list_tickets(conn)) == 2
+    file(raw_mail("c2@x", "Re: Printer", reply_to="c1@x"))  # joins c1's and takes c3's along
+    file(raw_mail("c4@x", "Re: Printer", reply_to="c3@x"))  # answers a merged-in message
+    file(raw_mail("c0@x", "Printer (first try)"))  # answered by nothing yet: a new ticket
+    with engine.connect() as conn:
+        live = store.list_tickets(conn)
+    assert sorted(t.message_count for t in live) == [1, 4]
+    printer = next(t for t in live if t.message_count == 4)
+    file(
+        raw_mail("c5@x", f"Still broken [#{printer.number}]"),  # a participant's token
+        raw_mail("c6@x", f"About [#{printer.number}]", sender="eve@elsewhere.example"),
+        raw_mail("c1@x", "Printer"),  # a duplicate
+    )
+    with engine.connect() as conn:
+        _, conversation = store.get_ticket(conn, printer.number) or (None, [])
+        ids = [m.message_id for m in conversation]
+        assert sorted(ids) == ["c1@x", "c2@x", "c3@x", "c4@x", "c5@x"]
+        assert len(store.list_tickets(conn)) == 3  # eve's token named no ticket of hers
+        states = [r.state for r in queue.list_rows(conn, None, 20)]
+        assert states == ["done"] * 8
+
+
 def test_reading_waits_for_its_turn_and_retries_a_failure(
     engine: Engine, store_url: str, tmp_path: Path
 ) -> None:
