@@ -84,14 +84,16 @@ class ParsedMail:
     """What had to be fixed to read the bytes (short stable phrases)."""
     size: int
     """Length of the raw bytes."""
+    _first: dict[str, str] = field(init=False, repr=False, compare=False)
+    """Lower-cased header name → its first value: :meth:`header` is asked often."""
+
+    def __post_init__(self) -> None:
+        first = {key.lower(): value for key, value in reversed(self.headers)}
+        object.__setattr__(self, "_first", first)
 
     def header(self, name: str) -> str | None:
         """The first header called ``name`` (case-insensitive), or ``None``."""
-        wanted = name.lower()
-        for key, value in self.headers:
-            if key.lower() == wanted:
-                return value
-        return None
+        return self._first.get(name.lower())
 
     def header_all(self, name: str) -> tuple[str, ...]:
         """Every header called ``name`` (case-insensitive), in order."""
