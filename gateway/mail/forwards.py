@@ -229,7 +229,8 @@ def _key_words(phrases: tuple[str, ...]) -> tuple[str, ...]:
 
 _FORWARD_KEY_WORDS: Final = _key_words(_FORWARD_HINTS)
 """A word that each hint holds, for :func:`_may_say_forward`."""
-_INVISIBLE_IN_WORDS: Final = re.compile("[\u200b\u200c\u200d\ufeff]")
+_INVISIBLE_IN_WORDS: Final = "\u200b\u200c\u200d\ufeff"
+"""Zero-width characters that split a word; ``in`` finds one far faster than a regex."""
 _JAMMED_RE: Final = re.compile(
     rf"^(?P<sep>[ \t>]*-{{3,}}[ \t]*(?:{_phrase_pattern(_FORWARD_PHRASES + _ORIGINAL_PHRASES)})"
     rf"[ \t]*-{{3,}})[ \t]*(?P<rest>\S.*)$",
@@ -300,7 +301,7 @@ def _may_say_forward(text: str) -> bool:
     separator's phrase, and any word of it, is in the text cleaned the same way.
     """
     head = text[:_MAX_CHARS]
-    if _INVISIBLE_IN_WORDS.search(head) is not None:
+    if not head.isascii() and any(ch in head for ch in _INVISIBLE_IN_WORDS):
         head = head.translate(_INVISIBLE)
     folded = _fold(head)
     return any(word in folded for word in _FORWARD_KEY_WORDS)

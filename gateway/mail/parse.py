@@ -14,7 +14,7 @@ import binascii
 import email
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import errors as email_errors
@@ -501,7 +501,9 @@ def _addresses(values: Iterable[str], repairs: _Repairs) -> list[Address]:
             value = value[:_MAX_ADDRESS_HEADER]
         capped.append(value)
     capped = [_tidy_mailbox_syntax(v) for v in capped]
-    pairs = getaddresses(capped)
+    pairs = _simple_mailboxes(capped)
+    if pairs is None:
+        pairs = getaddresses(capped)
     if not any("@" in addr for _, addr in pairs) and any("=?" in v for v in capped):
         # Some senders encode the whole "Name <addr>" as one encoded word.
         decoded = [_decode_words(v, repairs) for v in capped]
@@ -527,6 +529,32 @@ def _addresses(values: Iterable[str], repairs: _Repairs) -> list[Address]:
         out.append(Address(name=clean_name, address=addr))
     with_at = [a for a in out if "@" in a.address]
     return with_at if with_at else out
+
+
+_ATOM = r'[^\s"(),.:;<>@\[\]\\]+'
+_DOT_ATOMS = rf"{_ATOM}(?:\.{_ATOM})*"
+_SIMPLE_MAILBOX = re.compile(
+    rf'[ \t]*(?:([^"(),:;<>@\[\]\\\r\n]*?)[ \t]*<({_DOT_ATOMS}@{_DOT_ATOMS})>'
+    rf"|({_DOT_ATOMS}@{_DOT_ATOMS}))[ \t]*"
+)
+"""One mailbox with nothing to parse: ``addr@dom`` or ``Name <addr@dom>``, no quotes,
+comments, groups or lists."""
+
+
+def _simple_mailboxes(values: Sequence[str]) -> list[tuple[str, str]] | None:
+    """``getaddresses(values)`` for values that are each one simple mailbox, else None.
+
+    Nearly every From, To and Cc is one of these; ``getaddresses`` costs ten
+    times more, and gives the same pairs (a test holds the two together).
+    """
+    pairs: list[tuple[str, str]] = []
+    for value in values:
+        found = _SIMPLE_MAILBOX.fullmatch(value)
+        if found is None:
+            return None
+        name, bracketed, bare = found.groups()
+        pairs.append(("", bare) if bare is not None else (" ".join(name.split()), bracketed))
+    return pairs
 
 
 _MAILTO_ANGLE = re.compile(r"<\s*mailto:", re.IGNORECASE)

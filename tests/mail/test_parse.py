@@ -649,3 +649,60 @@ def test_unquoted_commas_in_a_recipient_list_stay_with_their_names() -> None:
         "Lee, Sam <sam@x.example>",
         "Doe, Jane <jane@x.example>",
     ]
+
+
+def _fixture_address_values() -> list[str]:
+    from email import message_from_bytes
+    from email import policy as email_policy
+
+    values = []
+    for path in sorted(FIXTURES.parent.glob("**/*.eml")):
+        msg = message_from_bytes(path.read_bytes(), policy=email_policy.compat32)
+        for name in ("From", "To", "Cc", "Reply-To", "Sender"):
+            values.extend(str(v) for v in msg.get_all(name) or [])
+    return values
+
+
+def test_simple_mailboxes_read_as_getaddresses_does() -> None:
+    from email.utils import getaddresses
+
+    from gateway.mail.parse import _simple_mailboxes
+
+    values = [
+        *_fixture_address_values(),
+        "Ann  Customer <ann@example.com>",
+        "John Q. Public <jqp@x.example>",
+        "=?utf-8?q?J=C3=BCrgen?= <j@x.de>",
+        "O'Brien\t<ob@x.ie>",
+        "Ann<a@b>",
+        " a.b+c@x-y.example ",
+    ]
+    taken = 0
+    for value in values:
+        fast = _simple_mailboxes([value])
+        if fast is not None:
+            taken += 1
+            assert fast == getaddresses([value]), value
+    assert taken >= 0.8 * len(values)  # the fast path is the common one
+    for odd in ('"Doe, Jane" <j@x>', "a@b (Ann)", "Ann <a@b>, Bob <b@c>", "<a..b@x>", "g: a@b;"):
+        assert _simple_mailboxes([odd]) is None
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.text(alphabet=" \t.'\"(),:;<>@[]\\=?-_aZé\u00a0", max_size=12),
+    local=st.text(alphabet='a.+-_"()\\ ', min_size=1, max_size=6),
+    domain=st.text(alphabet="b.-[]", min_size=1, max_size=6),
+    angle=st.booleans(),
+)
+def test_simple_mailboxes_never_disagree_with_getaddresses(
+    name: str, local: str, domain: str, angle: bool
+) -> None:
+    from email.utils import getaddresses
+
+    from gateway.mail.parse import _simple_mailboxes
+
+    value = f"{name}<{local}@{domain}>" if angle else f"{name}{local}@{domain}"
+    fast = _simple_mailboxes([value])
+    if fast is not None:
+        assert fast == getaddresses([value])
