@@ -51,7 +51,7 @@ from gateway.routing.decide import RoutingRule
 from gateway.store import queue, reading
 from gateway.store import tickets as store
 from gateway.store.blobs import FileBlobStore
-from gateway.store.engine import is_sqlite
+from gateway.store.engine import is_sqlite, sync_wal
 from gateway.store.models import Direction, TicketStatus, utcnow
 from gateway.store.queue import QueuedItem
 from gateway.threading.answers import may_be_status_mail
@@ -525,13 +525,17 @@ class Pipeline:
             in_use = queue.segments_in_use(conn, self.node) | reading.segments_in_use(
                 conn, self.node
             )
-        removed = 0
         # The newest segment may still be written to; older ones are complete.
-        for _, name in segments[:-1]:
-            if name not in in_use:
-                self.spool.forget(name)
-                (self.spool_dir / name).unlink(missing_ok=True)
-                removed += 1
+        unused = [name for _, name in segments[:-1] if name not in in_use]
+        if not unused:
+            return 0
+        # What says they are done may be in commits that skipped their fsync (the
+        # intake's, the worker's); once a segment is gone, only the database remembers.
+        sync_wal(self.engine)
+        for name in unused:
+            self.spool.forget(name)
+            (self.spool_dir / name).unlink(missing_ok=True)
+        removed = len(unused)
         if removed:
             log.info("spool.cleaned", segments=removed)
         return removed

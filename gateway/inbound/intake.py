@@ -6,24 +6,31 @@ the spool with a single ``fdatasync`` and inserts their queue rows in a single
 transaction (a sync connection: one thread hop per group, not one per
 statement as an async driver would take); only then does it answer them all.
 While it works, the next group gathers. If any step fails, every message of
-the group gets :class:`TransientError` (SMTP ``451``): none is half-accepted,
-and the sender keeps it and retries.
+the group gets :class:`TransientError` (SMTP ``451``) and the group is cut off
+the spool again: none is half-accepted, and the sender keeps it and retries.
+
+The spool record, fsynced, is what makes a ``250`` safe; on SQLite the queue
+commit skips its own fsync (``synchronous=NORMAL``). A power cut may then
+take back the last queue rows but never their records, and
+:func:`replay_spool` queues such records again at start-up.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import structlog
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.errors import TransientError
-from gateway.inbound.spool import SpoolWriter
+from gateway.inbound.spool import SpoolWriter, iter_records, list_segments
 from gateway.store import queue
 from gateway.store.queue import NewInbound
 
@@ -167,7 +174,9 @@ class Intake:
 
     def _write_locked(self, messages: list[Accepted]) -> list[int]:
         try:
-            refs = self.spool.append_batch([m.data for m in messages])
+            refs = self.spool.append_batch(
+                [m.data for m in messages], [envelope_bytes(m) for m in messages]
+            )
         except OSError as exc:
             raise TransientError(f"spool write failed: {exc.strerror or exc}") from exc
         rows = [
@@ -189,5 +198,58 @@ class Intake:
             with self.engine.begin() as conn:
                 return queue.enqueue(conn, rows)
         except (SQLAlchemyError, OSError) as exc:
+            self.spool.undo_last_batch()  # refused: a replay must not bring it back
             reason = getattr(exc, "orig", None) or exc
             raise TransientError(f"queue commit failed: {reason}") from exc
+
+
+def envelope_bytes(message: Accepted) -> bytes:
+    """What the spool keeps of ``message`` besides its bytes, to queue it again."""
+    fields = [message.source, message.peer, message.helo, message.mail_from, message.rcpt_to]
+    return json.dumps(fields, separators=(",", ":")).encode()
+
+
+def replay_spool(spool_dir: Path, engine: Engine, *, node: str) -> int:
+    """Queue every spooled message that has no queue row; returns how many. Blocking.
+
+    Run at start-up, before the listener: a record is in the spool only once
+    its batch was fsynced, and its row can be missing only if power was lost
+    before SQLite wrote the row's commit out. A row is matched by segment,
+    offset and digest, since a segment's name comes back once every segment
+    has been deleted. Records from before envelopes were kept are never
+    replayed: their rows were committed with an fsync of their own.
+    """
+    replayed = 0
+    for _, name in list_segments(spool_dir):
+        with engine.connect() as conn:
+            known = queue.spooled(conn, node, name)
+        rows = [
+            _replayed(node, name, record.offset, len(record.payload), record.sha256, envelope)
+            for record in iter_records(spool_dir / name)
+            if (envelope := record.envelope) is not None
+            and (record.offset, record.sha256) not in known
+        ]
+        if rows:
+            with engine.begin() as conn:
+                queue.enqueue(conn, rows)
+            replayed += len(rows)
+            log.warning("spool.replayed", segment=name, messages=len(rows))
+    return replayed
+
+
+def _replayed(
+    node: str, segment: str, offset: int, size: int, sha256: str, envelope: bytes
+) -> NewInbound:
+    source, peer, helo, mail_from, rcpt_to = json.loads(envelope)
+    return NewInbound(
+        node=node,
+        source=source,
+        sha256=sha256,
+        size=size,
+        segment=segment,
+        offset=offset,
+        peer=peer,
+        helo=helo,
+        mail_from=mail_from,
+        rcpt_to=tuple(rcpt_to),
+    )

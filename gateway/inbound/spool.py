@@ -4,7 +4,13 @@ A batch is one ``write`` and one ``fdatasync``, however many messages it holds;
 that is what makes the SMTP ``250`` cheap (DESIGN.md, "The hot path"). A record
 is::
 
-    magic "HGW1" | crc32 of payload (4) | payload length (8) | sha256 of payload (32) | payload
+    magic "HGW2" | crc32 of payload (4) | payload length (8) | sha256 of payload (32) | payload
+      | crc32 of envelope (4) | envelope length (4) | envelope
+
+The envelope (sender, recipients, peer: JSON) lets a record whose queue row
+was lost with the page cache be queued again at start-up (see
+:func:`gateway.inbound.intake.replay_spool`); records written before envelopes
+were kept have magic "HGW1" and end with the payload.
 
 Segments are named by a rising number and never appended to after a restart,
 so a torn tail from a crash is never extended. The pipeline reads a record by
@@ -22,9 +28,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-MAGIC = b"HGW1"
+MAGIC = b"HGW2"
+MAGIC_WITHOUT_ENVELOPE = b"HGW1"
+_MAGICS = (MAGIC, MAGIC_WITHOUT_ENVELOPE)
 _HEADER = struct.Struct(">4sIQ32s")
 HEADER_SIZE = _HEADER.size
+_TRAILER = struct.Struct(">II")
 SEGMENT_SUFFIX = ".seg"
 DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
 
@@ -43,11 +52,25 @@ class SpoolRef:
     sha256: str
 
 
-def encode_record(payload: bytes) -> tuple[bytes, str]:
+@dataclass(frozen=True, slots=True)
+class SpoolRecord:
+    """One intact record, as a scan of its segment finds it."""
+
+    offset: int
+    payload: bytes
+    sha256: str
+    envelope: bytes | None
+    """The envelope as written, or None for a record from before envelopes were kept."""
+
+
+def encode_record(payload: bytes, envelope: bytes | None = None) -> tuple[bytes, str]:
     """The record bytes for ``payload`` and the payload's sha256 hex digest."""
     digest = hashlib.sha256(payload).digest()
-    header = _HEADER.pack(MAGIC, zlib.crc32(payload), len(payload), digest)
-    return header + payload, digest.hex()
+    magic = MAGIC_WITHOUT_ENVELOPE if envelope is None else MAGIC
+    record = _HEADER.pack(magic, zlib.crc32(payload), len(payload), digest) + payload
+    if envelope is not None:
+        record += _TRAILER.pack(zlib.crc32(envelope), len(envelope)) + envelope
+    return record, digest.hex()
 
 
 class SpoolWriter:
@@ -60,6 +83,7 @@ class SpoolWriter:
         self._number = max((n for n, _ in list_segments(directory)), default=0)
         self._fd: int | None = None
         self._size = 0
+        self._batch_start = 0
         self._name = ""
 
     @property
@@ -67,8 +91,10 @@ class SpoolWriter:
         """Name of the segment being written, or ``""`` before the first batch."""
         return self._name
 
-    def append_batch(self, payloads: Sequence[bytes]) -> list[SpoolRef]:
-        """Append every payload, fdatasync once, and say where each one went.
+    def append_batch(
+        self, payloads: Sequence[bytes], envelopes: Sequence[bytes] | None = None
+    ) -> list[SpoolRef]:
+        """Append every payload (with its envelope), fdatasync once, and say where each went.
 
         Blocking: call it through ``asyncio.to_thread``. Raises OSError (disk
         full, I/O error); then nothing of the batch may be acknowledged.
@@ -78,9 +104,9 @@ class SpoolWriter:
         assert self._fd is not None
         refs: list[SpoolRef] = []
         chunks: list[bytes] = []
-        offset = self._size
-        for payload in payloads:
-            record, sha = encode_record(payload)
+        offset = self._batch_start = self._size
+        for i, payload in enumerate(payloads):
+            record, sha = encode_record(payload, envelopes[i] if envelopes is not None else None)
             refs.append(SpoolRef(self._name, offset, len(payload), sha))
             chunks.append(record)
             offset += len(record)
@@ -97,6 +123,23 @@ class SpoolWriter:
             raise
         self._size = offset
         return refs
+
+    def undo_last_batch(self) -> None:
+        """Cut the last batch off its segment: it was refused, so it must never be replayed.
+
+        Blocking. If the cut fails the segment is closed (the next batch starts
+        a new one) and the records stay; replaying them would store mail the
+        sender also retries, which the pipeline's Message-ID check catches.
+        """
+        if self._fd is None:
+            return
+        try:
+            os.ftruncate(self._fd, self._batch_start)
+            os.fdatasync(self._fd)
+        except OSError:
+            self.close()
+            return
+        self._size = self._batch_start
 
     def _rotate(self) -> None:
         self.close()
@@ -184,27 +227,38 @@ def _check(ref: SpoolRef, header: bytes, payload: bytes) -> bytes:
     if len(header) < HEADER_SIZE:
         raise SpoolCorrupt(f"{ref.segment}@{ref.offset}: truncated header")
     magic, crc, length, digest = _HEADER.unpack(header)
-    if magic != MAGIC or length != ref.length or len(payload) != length:
+    if magic not in _MAGICS or length != ref.length or len(payload) != length:
         raise SpoolCorrupt(f"{ref.segment}@{ref.offset}: bad record header")
     if zlib.crc32(payload) != crc or digest.hex() != ref.sha256:
         raise SpoolCorrupt(f"{ref.segment}@{ref.offset}: checksum mismatch")
     return payload
 
 
-def iter_records(path: Path) -> Iterator[tuple[int, bytes]]:
-    """Every intact record of one segment as (offset, payload); stops at a torn tail."""
+def iter_records(path: Path) -> Iterator[SpoolRecord]:
+    """Every intact record of one segment, in order; stops at a torn tail."""
     with path.open("rb") as fh:
         offset = 0
         while True:
             header = fh.read(HEADER_SIZE)
             if len(header) < HEADER_SIZE:
                 return
-            magic, crc, length, _digest = _HEADER.unpack(header)
+            magic, crc, length, digest = _HEADER.unpack(header)
             payload = fh.read(length)
-            if magic != MAGIC or len(payload) != length or zlib.crc32(payload) != crc:
+            if magic not in _MAGICS or len(payload) != length or zlib.crc32(payload) != crc:
                 return
-            yield offset, payload
-            offset += HEADER_SIZE + length
+            size = HEADER_SIZE + length
+            envelope = None
+            if magic == MAGIC:
+                trailer = fh.read(_TRAILER.size)
+                if len(trailer) < _TRAILER.size:
+                    return
+                envelope_crc, envelope_length = _TRAILER.unpack(trailer)
+                envelope = fh.read(envelope_length)
+                if len(envelope) != envelope_length or zlib.crc32(envelope) != envelope_crc:
+                    return
+                size += _TRAILER.size + envelope_length
+            yield SpoolRecord(offset, payload, digest.hex(), envelope)
+            offset += size
 
 
 def list_segments(directory: Path) -> list[tuple[int, str]]:

@@ -11,6 +11,7 @@ standard ``sqlite3``; ``postgresql+asyncpg://…`` on asyncpg and psycopg;
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -49,8 +50,7 @@ def async_url(url: str) -> URL:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any, synchronous: str = "FULL") -> None:
     cursor = dbapi_connection.cursor()
-    # WAL lets the CLI read while the daemon writes; FULL makes a commit survive power loss,
-    # which the SMTP 250 promises.
+    # WAL lets the CLI read while the daemon writes; FULL makes a commit survive power loss.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -66,10 +66,11 @@ def make_sync_engine(url: str, *, pool_size: int = 5, redoable: bool = False) ->
     connection with execution option ``sqlite_begin="DEFERRED"`` only reads.
 
     ``redoable`` is for a writer whose every commit can be redone from what is
-    durable already (the pipeline: the spool, the queue, fsynced blobs). On
-    SQLite its commits skip the fsync (``synchronous=NORMAL``, safe in WAL
-    mode): power lost right after one may undo it, never corrupt the file, and
-    the next ``FULL`` commit of any connection, an intake's, makes it durable.
+    durable already (the intake: the spool, replayed at start-up; the
+    pipeline: the spool, the queue, fsynced blobs). On SQLite its commits skip
+    the fsync (``synchronous=NORMAL``, safe in WAL mode): power lost right
+    after one may undo it, never corrupt the file. Before anything that only
+    the database remembers is deleted (a spool segment), :func:`sync_wal`.
     """
     target = sync_url(url)
     if target.get_backend_name() != "sqlite":
@@ -111,3 +112,21 @@ def make_async_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
     event.listen(engine.sync_engine, "connect", _sqlite_connect_sync)
     event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
+
+
+def sync_wal(engine: Engine) -> None:
+    """Make every commit so far durable, ``redoable`` ones included (SQLite: fsync the WAL).
+
+    Blocking. A no-op on PostgreSQL, whose commits are durable when they return.
+    """
+    if engine.url.get_backend_name() != "sqlite" or not engine.url.database:
+        return
+    for suffix in ("-wal", ""):
+        try:
+            fd = os.open(engine.url.database + suffix, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

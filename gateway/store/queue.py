@@ -287,3 +287,11 @@ def segments_in_use(conn: Connection, node: str) -> set[str]:
         .distinct()
     )
     return {row[0] for row in conn.execute(query) if row[0]}
+
+
+def spooled(conn: Connection, node: str, segment: str) -> set[tuple[int, str]]:
+    """(offset, sha256) of every row of ``node`` that points into ``segment``."""
+    query = select(inbound.c.offset, inbound.c.sha256).where(
+        inbound.c.node == node, inbound.c.segment == segment
+    )
+    return {(int(row.offset), str(row.sha256)) for row in conn.execute(query)}

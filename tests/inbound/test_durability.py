@@ -232,6 +232,51 @@ def test_sigkill_after_250_loses_no_acknowledged_message(
     assert query(restarted, "SELECT count(*) FROM unread") == [(0,)]
 
 
+def test_spooled_messages_whose_queue_rows_were_lost_are_ticketed_at_start(
+    tmp_path: Path, daemon_factory: Any
+) -> None:
+    # SQLite's queue commit skips its fsync: a power cut can take back rows whose 250 the
+    # spool's fdatasync already made safe. Here the rows never reached the database at all.
+    from gateway.inbound.intake import Accepted, envelope_bytes
+    from gateway.inbound.spool import SpoolWriter
+
+    config = write_config(tmp_path)
+    first = daemon_factory(config)
+    with smtplib.SMTP("127.0.0.1", first.smtp_port, timeout=30) as smtp:
+        smtp.sendmail("ann@example.com", [TEAM], mail("before@example.com"))
+    wait_drained(first)
+    first.stop()
+    lost = [
+        Accepted(
+            mail(f"lost{n}@example.com"),
+            "smtp",
+            "192.0.2.7:25",
+            "mx.example",
+            "ann@example.com",
+            (TEAM,),
+        )
+        for n in range(3)
+    ]
+    spool = SpoolWriter(tmp_path / "var" / "spool")
+    spool.append_batch([m.data for m in lost], [envelope_bytes(m) for m in lost])
+    spool.close()
+
+    restarted = daemon_factory(config)
+    rows = wait_drained(restarted)
+    assert sorted(stored_message_ids(restarted)) == [
+        "before@example.com",
+        "lost0@example.com",
+        "lost1@example.com",
+        "lost2@example.com",
+    ]
+    assert {r["state"] for r in rows} == {"done"}
+    assert next(e for e in restarted.events if e.get("event") == "spool.replayed")["messages"] == 3
+    assert (
+        query(restarted, "SELECT mail_from, peer FROM inbound WHERE id > 1")
+        == [("ann@example.com", "192.0.2.7:25")] * 3
+    )
+
+
 # -- the database goes away ------------------------------------------------------------------
 
 

@@ -83,3 +83,58 @@ def test_a_group_waits_for_a_session_still_receiving(engine: Engine, tmp_path: P
 
     assert sorted(asyncio.run(main())) == [1, 2]
     assert groups == [2]  # one group, one fsync, one commit for both
+
+
+def test_replay_queues_spooled_messages_whose_rows_were_lost(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from sqlalchemy import text
+
+    from gateway.inbound.intake import envelope_bytes, replay_spool
+
+    spool_dir = tmp_path / "spool"
+    intake = _intake(engine, tmp_path, [], receiving=1)
+    committed = intake._write_blocking([_accepted(1), _accepted(2)])
+    # Power lost after the spool's fdatasync, before SQLite wrote the queue commit out:
+    lost = [_accepted(3), _accepted(4)]
+    refs = intake.spool.append_batch([m.data for m in lost], [envelope_bytes(m) for m in lost])
+    intake.spool.close()
+
+    assert replay_spool(spool_dir, engine, node="n") == 2
+    assert replay_spool(spool_dir, engine, node="n") == 0  # replayed once only
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                'SELECT id, segment, "offset", sha256, mail_from, rcpt_to, source, peer, helo'
+                " FROM inbound ORDER BY id"
+            )
+        ).all()
+    assert [r.id for r in rows[:2]] == committed
+    replayed = rows[2:]
+    assert [(r.segment, r.offset, r.sha256) for r in replayed] == [
+        (ref.segment, ref.offset, ref.sha256) for ref in refs
+    ]
+    assert {(r.mail_from, r.rcpt_to, r.source, r.peer, r.helo) for r in replayed} == {
+        ("ann@example.com", '["s@acme.example"]', "smtp", "127.0.0.1:1", "client")
+    }
+    # Rows of another node do not count.
+    assert replay_spool(spool_dir, engine, node="other") == 4
+
+
+def test_a_refused_group_is_cut_from_the_spool(engine: Engine, tmp_path: Path) -> None:
+    from gateway.errors import TransientError
+    from gateway.inbound.intake import replay_spool
+    from gateway.inbound.spool import iter_records, list_segments
+
+    spool_dir = tmp_path / "spool"
+    kept = _intake(engine, tmp_path, [], receiving=1)
+    kept._write_blocking([_accepted(1)])
+    kept.spool.close()
+    broken = make_sync_engine(f"sqlite:///{tmp_path / 'no-such-dir' / 'gateway.db'}")
+    refused = Intake(SpoolWriter(spool_dir), broken, node="n")
+    with pytest.raises(TransientError, match="queue commit failed"):
+        refused._write_blocking([_accepted(2), _accepted(3)])
+    refused.spool.close()
+    records = [r for _, name in list_segments(spool_dir) for r in iter_records(spool_dir / name)]
+    assert [r.payload for r in records] == [_accepted(1).data]
+    assert replay_spool(spool_dir, engine, node="n") == 0

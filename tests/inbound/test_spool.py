@@ -13,6 +13,7 @@ import pytest
 from gateway.inbound.spool import (
     HEADER_SIZE,
     MAGIC,
+    MAGIC_WITHOUT_ENVELOPE,
     SpoolCorrupt,
     SpoolRef,
     SpoolWriter,
@@ -35,11 +36,58 @@ def spool(tmp_path: Path) -> Path:
     return tmp_path / "spool"
 
 
+def pairs(path: Path) -> list[tuple[int, bytes]]:
+    return [(r.offset, r.payload) for r in iter_records(path)]
+
+
+def test_record_with_envelope_keeps_it_after_the_payload(spool: Path) -> None:
+    record, _ = encode_record(b"hello", b'["smtp"]')
+    assert record[:4] == MAGIC
+    assert record[HEADER_SIZE : HEADER_SIZE + 5] == b"hello"
+    assert int.from_bytes(record[HEADER_SIZE + 5 : HEADER_SIZE + 9], "big") == zlib.crc32(
+        b'["smtp"]'
+    )
+    assert record[HEADER_SIZE + 13 :] == b'["smtp"]'
+    writer = SpoolWriter(spool)
+    refs = writer.append_batch([b"one", b"two"], [b"e1", b"e22"])
+    refs += writer.append_batch([b"three"])  # no envelope: the old layout
+    writer.close()
+    assert [read_record(spool, r) for r in refs] == [b"one", b"two", b"three"]
+    found = list(iter_records(spool / refs[0].segment))
+    assert [(r.offset, r.payload, r.envelope) for r in found] == [
+        (refs[0].offset, b"one", b"e1"),
+        (refs[1].offset, b"two", b"e22"),
+        (refs[2].offset, b"three", None),
+    ]
+    assert [r.sha256 for r in found] == [r.sha256 for r in refs]
+
+
+@pytest.mark.parametrize("cut", [1, 5, 9])
+def test_torn_envelope_ends_the_records(spool: Path, cut: int) -> None:
+    writer = SpoolWriter(spool)
+    refs = writer.append_batch([b"one", b"two"], [b"envelope", b"envelope"])
+    writer.close()
+    path = spool / refs[0].segment
+    path.write_bytes(path.read_bytes()[:-cut])
+    assert pairs(path) == [(0, b"one")]
+
+
+def test_undo_cuts_the_last_batch_off(spool: Path) -> None:
+    writer = SpoolWriter(spool)
+    [kept] = writer.append_batch([b"kept"], [b"e"])
+    writer.append_batch([b"refused", b"also refused"], [b"e", b"e"])
+    writer.undo_last_batch()
+    [after] = writer.append_batch([b"after"], [b"e"])
+    writer.close()
+    assert pairs(spool / kept.segment) == [(0, b"kept"), (after.offset, b"after")]
+    assert read_record(spool, after) == b"after"
+
+
 def test_record_layout_names_crc_length_and_digest() -> None:
     record, sha = encode_record(b"hello")
     assert sha == hashlib.sha256(b"hello").hexdigest()
     assert len(record) == HEADER_SIZE + 5
-    assert record[:4] == MAGIC
+    assert record[:4] == MAGIC_WITHOUT_ENVELOPE
     assert int.from_bytes(record[4:8], "big") == zlib.crc32(b"hello")
     assert int.from_bytes(record[8:16], "big") == 5
     assert record[16:48] == hashlib.sha256(b"hello").digest()
@@ -55,9 +103,7 @@ def test_batch_reads_back_by_ref_and_by_iteration(spool: Path) -> None:
     assert len({r.segment for r in refs}) == 1
     assert [read_record(spool, r) for r in refs] == PAYLOADS
     [(_, name)] = list_segments(spool)
-    assert list(iter_records(spool / name)) == [
-        (r.offset, p) for r, p in zip(refs, PAYLOADS, strict=True)
-    ]
+    assert pairs(spool / name) == [(r.offset, p) for r, p in zip(refs, PAYLOADS, strict=True)]
     assert (spool / name).stat().st_size == sum(HEADER_SIZE + len(p) for p in PAYLOADS)
 
 
@@ -77,7 +123,7 @@ def test_torn_tail_stops_iteration_after_last_whole_record(spool: Path, cut: int
     whole = path.read_bytes()
     # A crash mid-write leaves the last record short by some bytes.
     path.write_bytes(whole[: refs[2].offset + cut])
-    assert [p for _, p in iter_records(path)] == [b"one", b"two"]
+    assert [r.payload for r in iter_records(path)] == [b"one", b"two"]
     assert read_record(spool, refs[1]) == b"two"
     with pytest.raises(SpoolCorrupt, match=r"truncated header|bad record header"):
         read_record(spool, refs[2])
@@ -90,7 +136,7 @@ def test_garbage_after_records_is_not_a_record(spool: Path) -> None:
     path = spool / ref.segment
     with path.open("ab") as fh:
         fh.write(b"\x00" * 200)
-    assert list(iter_records(path)) == [(0, b"kept")]
+    assert pairs(path) == [(0, b"kept")]
 
 
 def test_flipped_payload_bit_is_a_checksum_mismatch(spool: Path) -> None:
@@ -105,7 +151,7 @@ def test_flipped_payload_bit_is_a_checksum_mismatch(spool: Path) -> None:
         read_record(spool, first)
     assert read_record(spool, second) == b"second message"
     # Iteration stops at the damaged record: nothing after it is trusted.
-    assert list(iter_records(path)) == []
+    assert pairs(path) == []
 
 
 def test_ref_with_wrong_digest_or_length_is_refused(spool: Path) -> None:
@@ -159,7 +205,7 @@ def test_restart_never_appends_to_an_old_segment(spool: Path) -> None:
     assert new.segment != old.segment
     assert new.segment > old.segment
     assert (new.offset, read_record(spool, new)) == (0, b"after restart")
-    assert list(iter_records(path)) == []
+    assert pairs(path) == []
 
 
 def test_failed_write_is_raised_and_next_batch_uses_a_fresh_segment(spool: Path) -> None:
