@@ -223,11 +223,14 @@ def replay_spool(spool_dir: Path, engine: Engine, *, node: str) -> int:
     for _, name in list_segments(spool_dir):
         with engine.connect() as conn:
             known = queue.spooled(conn, node, name)
+
+        def queued(offset: int, sha256: str, known: set[tuple[int, str]] = known) -> bool:
+            return (offset, sha256) in known
+
         rows = [
             _replayed(node, name, record.offset, len(record.payload), record.sha256, envelope)
-            for record in iter_records(spool_dir / name)
+            for record in iter_records(spool_dir / name, skip=queued)
             if (envelope := record.envelope) is not None
-            and (record.offset, record.sha256) not in known
         ]
         if rows:
             with engine.begin() as conn:

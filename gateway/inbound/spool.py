@@ -24,7 +24,7 @@ import hashlib
 import os
 import struct
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -234,8 +234,15 @@ def _check(ref: SpoolRef, header: bytes, payload: bytes) -> bytes:
     return payload
 
 
-def iter_records(path: Path) -> Iterator[SpoolRecord]:
-    """Every intact record of one segment, in order; stops at a torn tail."""
+def iter_records(
+    path: Path, *, skip: Callable[[int, str], bool] | None = None
+) -> Iterator[SpoolRecord]:
+    """Every intact record of one segment, in order; stops at a torn tail.
+
+    A record for which ``skip(offset, sha256)`` is true is passed over unread
+    (its payload is not checked either): a replay looks only at the few
+    records that have no queue row.
+    """
     with path.open("rb") as fh:
         offset = 0
         while True:
@@ -243,9 +250,17 @@ def iter_records(path: Path) -> Iterator[SpoolRecord]:
             if len(header) < HEADER_SIZE:
                 return
             magic, crc, length, digest = _HEADER.unpack(header)
-            payload = fh.read(length)
-            if magic not in _MAGICS or len(payload) != length or zlib.crc32(payload) != crc:
+            if magic not in _MAGICS:
                 return
+            sha256 = digest.hex()
+            passed = skip is not None and skip(offset, sha256)
+            if passed:
+                payload = b""
+                fh.seek(length, os.SEEK_CUR)
+            else:
+                payload = fh.read(length)
+                if len(payload) != length or zlib.crc32(payload) != crc:
+                    return
             size = HEADER_SIZE + length
             envelope = None
             if magic == MAGIC:
@@ -257,7 +272,8 @@ def iter_records(path: Path) -> Iterator[SpoolRecord]:
                 if len(envelope) != envelope_length or zlib.crc32(envelope) != envelope_crc:
                     return
                 size += _TRAILER.size + envelope_length
-            yield SpoolRecord(offset, payload, digest.hex(), envelope)
+            if not passed:
+                yield SpoolRecord(offset, payload, sha256, envelope)
             offset += size
 
 

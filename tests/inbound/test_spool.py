@@ -230,3 +230,19 @@ def test_list_segments_ignores_other_files(spool: Path) -> None:
         (spool / name).write_bytes(b"")
     assert list_segments(spool) == [(3, "0000000000000003.seg"), (10, "0000000000000010.seg")]
     assert list_segments(spool / "missing") == []
+
+
+def test_skipped_records_are_passed_over_unread(spool: Path) -> None:
+    writer = SpoolWriter(spool)
+    refs = writer.append_batch([b"one", b"two" * 100, b"three"], [b"a", b"b", b"c"])
+    writer.close()
+    path = spool / refs[0].segment
+    data = bytearray(path.read_bytes())
+    data[refs[1].offset + HEADER_SIZE] ^= 0x01  # a skipped payload is not even checked
+    path.write_bytes(bytes(data))
+    middle = (refs[1].offset, refs[1].sha256)
+    found = list(iter_records(path, skip=lambda offset, sha: (offset, sha) == middle))
+    assert [(r.offset, r.payload, r.envelope) for r in found] == [
+        (refs[0].offset, b"one", b"a"),
+        (refs[2].offset, b"three", b"c"),
+    ]
