@@ -31,7 +31,7 @@ from gateway.assignment import ChannelPlan, assign_pending, configured_agents, p
 from gateway.config.load import load_settings, reply_secret
 from gateway.config.schema import OutboundSmtpSettings, Settings
 from gateway.errors import ConfigError, ConfigProblem, TransientError
-from gateway.inbound.intake import Intake, replay_spool
+from gateway.inbound.intake import Intake, mark_clean_stop, replay_spool, take_clean_stop
 from gateway.inbound.smtp import IntakeHandler, load_users, start_listener, tls_context
 from gateway.inbound.spool import SpoolWriter
 from gateway.logs import configure_logging
@@ -279,7 +279,10 @@ class Daemon:
         self.queue_engine = make_sync_engine(
             cfg.store_url, pool_size=cfg.store.pool_size, redoable=True
         )
-        await asyncio.to_thread(replay_spool, self.paths.spool, self.queue_engine, node=cfg.node)
+        if not await asyncio.to_thread(take_clean_stop, self.paths.spool):
+            await asyncio.to_thread(
+                replay_spool, self.paths.spool, self.queue_engine, node=cfg.node
+            )
         spool = SpoolWriter(self.paths.spool)
         intake = Intake(
             spool,
@@ -332,6 +335,8 @@ class Daemon:
                     sender.cancel()
                 await self.worker.stop(SHUTDOWN_GRACE)
                 worker_task.cancel()
+                if intake.pending == 0:
+                    await asyncio.to_thread(mark_clean_stop, self.paths.spool, self.queue_engine)
         finally:
             spool.close()
             await self.engine.dispose()

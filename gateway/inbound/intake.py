@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from gateway.errors import TransientError
 from gateway.inbound.spool import SpoolWriter, iter_records, list_segments
 from gateway.store import queue
+from gateway.store.engine import sync_wal
 from gateway.store.queue import NewInbound
 
 log = structlog.get_logger("gateway.intake")
@@ -209,12 +211,48 @@ def envelope_bytes(message: Accepted) -> bytes:
     return json.dumps(fields, separators=(",", ":")).encode()
 
 
+CLEAN_STOP = "clean-stop"
+"""A file in the spool folder: the daemon stopped cleanly and every queue row is durable."""
+
+
+def mark_clean_stop(spool_dir: Path, engine: Engine) -> None:
+    """After the last group: make every queue row durable and say so. Blocking."""
+    sync_wal(engine)
+    path = spool_dir / CLEAN_STOP
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    _sync_dir(spool_dir)
+
+
+def take_clean_stop(spool_dir: Path) -> bool:
+    """Whether the daemon stopped cleanly last time (then no replay is needed); the mark
+    is removed for good before anything new is accepted. Blocking."""
+    try:
+        (spool_dir / CLEAN_STOP).unlink()
+    except FileNotFoundError:
+        return False
+    _sync_dir(spool_dir)
+    return True
+
+
+def _sync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def replay_spool(spool_dir: Path, engine: Engine, *, node: str) -> int:
     """Queue every spooled message that has no queue row; returns how many. Blocking.
 
-    Run at start-up, before the listener: a record is in the spool only once
-    its batch was fsynced, and its row can be missing only if power was lost
-    before SQLite wrote the row's commit out. A row is matched by segment,
+    Run at start-up, before the listener, unless the daemon stopped cleanly
+    (:func:`take_clean_stop`): a record is in the spool only once its batch
+    was fsynced, and its row can be missing only if power was lost before
+    SQLite wrote the row's commit out. A row is matched by segment,
     offset and digest, since a segment's name comes back once every segment
     has been deleted. Records from before envelopes were kept are never
     replayed: their rows were committed with an fsync of their own.

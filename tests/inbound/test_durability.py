@@ -246,6 +246,11 @@ def test_spooled_messages_whose_queue_rows_were_lost_are_ticketed_at_start(
         smtp.sendmail("ann@example.com", [TEAM], mail("before@example.com"))
     wait_drained(first)
     first.stop()
+    # A clean stop says every row is durable: the next start does not replay.
+    assert (tmp_path / "var" / "spool" / "clean-stop").exists()
+    second = daemon_factory(config)
+    assert not (tmp_path / "var" / "spool" / "clean-stop").exists()
+    kill_hard(second)  # a crash: the next start replays
     lost = [
         Accepted(
             mail(f"lost{n}@example.com"),
