@@ -189,7 +189,7 @@ def route_new_ticket(
 def decide(conn: Connection, ticket: int, rule: RoutingRule, now: datetime) -> Decision:
     """The routing decision for ``ticket`` under ``rule`` at ``now`` (reads, never writes)."""
     if rule.assign is AssignMode.NOBODY:
-        return _decide(conn, rule, now, 0, 0, {})
+        return _decide(conn, rule, now, 0, 0, {})  # looks nothing up: no need for the row
     row = conn.execute(
         select(tickets.c.channel_id, tickets.c.contact_id, tickets.c.properties).where(
             tickets.c.id == ticket
