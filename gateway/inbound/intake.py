@@ -22,7 +22,7 @@ import contextlib
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.errors import TransientError
-from gateway.inbound.spool import SpoolWriter, iter_records, list_segments
+from gateway.inbound.spool import SpoolRef, SpoolWriter, iter_records, list_segments
 from gateway.store import queue
 from gateway.store.engine import sync_wal
 from gateway.store.queue import NewInbound
@@ -182,19 +182,7 @@ class Intake:
         except OSError as exc:
             raise TransientError(f"spool write failed: {exc.strerror or exc}") from exc
         rows = [
-            NewInbound(
-                node=self.node,
-                source=m.source,
-                sha256=ref.sha256,
-                size=ref.length,
-                segment=ref.segment,
-                offset=ref.offset,
-                peer=m.peer,
-                helo=m.helo,
-                mail_from=m.mail_from,
-                rcpt_to=m.rcpt_to,
-            )
-            for m, ref in zip(messages, refs, strict=True)
+            _queue_row(self.node, ref, *_envelope(m)) for m, ref in zip(messages, refs, strict=True)
         ]
         try:
             with self.engine.begin() as conn:
@@ -207,8 +195,35 @@ class Intake:
 
 def envelope_bytes(message: Accepted) -> bytes:
     """What the spool keeps of ``message`` besides its bytes, to queue it again."""
-    fields = [message.source, message.peer, message.helo, message.mail_from, message.rcpt_to]
-    return json.dumps(fields, separators=(",", ":")).encode()
+    return json.dumps(_envelope(message), separators=(",", ":")).encode()
+
+
+def _envelope(m: Accepted) -> tuple[str, str | None, str | None, str | None, tuple[str, ...]]:
+    return m.source, m.peer, m.helo, m.mail_from, m.rcpt_to
+
+
+def _queue_row(
+    node: str,
+    ref: SpoolRef,
+    source: str,
+    peer: str | None,
+    helo: str | None,
+    mail_from: str | None,
+    rcpt_to: Sequence[str],
+) -> NewInbound:
+    """The queue row of a spooled message; the arguments after ``ref`` are its envelope."""
+    return NewInbound(
+        node=node,
+        source=source,
+        sha256=ref.sha256,
+        size=ref.length,
+        segment=ref.segment,
+        offset=ref.offset,
+        peer=peer,
+        helo=helo,
+        mail_from=mail_from,
+        rcpt_to=tuple(rcpt_to),
+    )
 
 
 CLEAN_STOP = "clean-stop"
@@ -266,7 +281,11 @@ def replay_spool(spool_dir: Path, engine: Engine, *, node: str) -> int:
             return (offset, sha256) in known
 
         rows = [
-            _replayed(node, name, record.offset, len(record.payload), record.sha256, envelope)
+            _queue_row(
+                node,
+                SpoolRef(name, record.offset, len(record.payload), record.sha256),
+                *json.loads(envelope),
+            )
             for record in iter_records(spool_dir / name, skip=queued)
             if (envelope := record.envelope) is not None
         ]
@@ -276,21 +295,3 @@ def replay_spool(spool_dir: Path, engine: Engine, *, node: str) -> int:
             replayed += len(rows)
             log.warning("spool.replayed", segment=name, messages=len(rows))
     return replayed
-
-
-def _replayed(
-    node: str, segment: str, offset: int, size: int, sha256: str, envelope: bytes
-) -> NewInbound:
-    source, peer, helo, mail_from, rcpt_to = json.loads(envelope)
-    return NewInbound(
-        node=node,
-        source=source,
-        sha256=sha256,
-        size=size,
-        segment=segment,
-        offset=offset,
-        peer=peer,
-        helo=helo,
-        mail_from=mail_from,
-        rcpt_to=tuple(rcpt_to),
-    )
